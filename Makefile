@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make html   build the whole course (every lesson script executed) into _build/html
+#   make test   run the test suite (unit tests, quality gates, the site build)
+# Both create the environment .venv from pyproject.toml first when it is missing or
+# older than pyproject.toml.
+
+PYTHON   ?= python3
+VENV     ?= .venv
+VPY      := $(VENV)/bin/python
+BUILDDIR ?= _build
+SPHINXOPTS ?=
+STAMP    := $(VENV)/.installed
+# the generated gallery and the timing page sphinx-gallery writes at the root
+GENERATED := auto_examples sg_execution_times.rst
+
+.PHONY: help env html html-noplot test run clean
+
+help:
+	@echo "make html                 build the course, executing every lesson script (docs preset)"
+	@echo "make test                 run all tests (includes a full site build)"
+	@echo "make html-noplot          build the pages without executing scripts (fast prose edits)"
+	@echo "make run SCRIPT=gallery/12_1_1_gan_architecture/gan_architecture.py ARGS='--preset docs'"
+	@echo "                          run one lesson script"
+	@echo "make clean                remove the build, the generated gallery and caches"
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+# A clean gallery every time: sphinx-gallery only re-runs a script whose own text
+# changed, so without this a change in modules/ would leave stale figures behind.
+html: $(STAMP)
+	rm -rf $(GENERATED) $(BUILDDIR)/html $(BUILDDIR)/doctrees
+	$(VPY) -m sphinx -b html -W --keep-going -d $(BUILDDIR)/doctrees $(SPHINXOPTS) . $(BUILDDIR)/html
+	@echo "The course is in $(BUILDDIR)/html/index.html"
+
+html-noplot: $(STAMP)
+	$(VPY) -m sphinx -b html -W --keep-going -D plot_gallery=0 -d $(BUILDDIR)/doctrees-noplot $(SPHINXOPTS) . $(BUILDDIR)/html-noplot
+	@echo "Pages without executed scripts are in $(BUILDDIR)/html-noplot/index.html"
+
+test: $(STAMP)
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+SCRIPT ?=
+ARGS ?=
+run: $(STAMP)
+	@test -n "$(SCRIPT)" || { echo "usage: make run SCRIPT=gallery/<lesson>/<script>.py ARGS='...'"; exit 2; }
+	cd $(dir $(SCRIPT)) && $(abspath $(VPY)) $(notdir $(SCRIPT)) $(ARGS)
+
+clean:
+	rm -rf $(BUILDDIR) $(GENERATED) .pytest_cache
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

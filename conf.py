@@ -1,0 +1,88 @@
+"""Sphinx configuration of the GAN course.
+
+The repository root is the source directory.  sphinx-gallery executes every script in
+``gallery/`` with ``--preset docs`` and writes the example pages, figures and notebooks
+to ``auto_examples/`` (generated, ignored by git); the lessons in ``docs/`` show those
+figures.  ``make html`` builds from a clean ``auto_examples/`` with warnings as errors.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(os.path.join("docs", "_ext")))
+
+project = "Generative Adversarial Networks: a hands-on course"
+author = "The GAN course authors"
+copyright = "2026, the GAN course authors"
+release = "0.1"
+
+extensions = [
+    "sphinx.ext.mathjax",
+    "sphinx_gallery.gen_gallery",
+    "sphinx_design",
+    "sphinx_copybutton",
+    "myst_parser",
+    "course_build",
+]
+
+root_doc = "index"
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# The root is also the project's root: leave out everything that is not a page.
+exclude_patterns = [
+    ".venv",
+    "_build",
+    ".git",
+    ".ci",
+    ".pytest_cache",
+    "**/.ipynb_checkpoints",
+    "README.md",
+    "tests",
+    "modules",
+    "gallery",
+    "docs/_ext",
+    "auto_examples/**/*.ipynb",
+    "auto_examples/**/*.py",
+    "auto_examples/**/*.zip",
+]
+
+# Fail on references that do not resolve.
+nitpicky = False
+suppress_warnings = []
+
+sphinx_gallery_conf = {
+    "examples_dirs": ["gallery"],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r"\.py$",  # execute every lesson script
+    "ignore_pattern": r"__init__\.py",
+    "within_subsection_order": "FileNameSortKey",
+    "reset_argv": "course_build.reset_argv",  # every script runs with --preset docs
+    "image_scrapers": ("course_build.named_figure_scraper",),
+    "matplotlib_animations": (True, "jshtml"),  # animations embed their frames, no ffmpeg
+    "abort_on_example_error": True,  # a failing script fails the build
+    "only_warn_on_example_error": False,
+    "download_all_examples": True,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "show_signature": False,
+    "min_reported_time": 0,
+    "first_notebook_cell": (
+        "# This notebook comes from the GAN course; it needs the course package `modules`:\n"
+        "# pip install -e <path to the course repository>"
+    ),
+}
+
+html_theme = "sphinx_book_theme"
+html_title = "GAN course"
+html_theme_options = {
+    "show_toc_level": 2,
+    "home_page_in_toc": True,
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+}
+html_static_path = []
+html_last_updated_fmt = None
+
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+
+myst_enable_extensions = ["dollarmath"]

@@ -1,0 +1,18 @@
+"""Shared code of the GAN course (chapter 12.1).
+
+The lesson scripts in ``gallery/`` are thin: they tell a lesson's story and import
+everything else from here.  The package is organised by what things are:
+
+* :mod:`modules.data` -- target distributions, noise samplers, toy image patterns
+* :mod:`modules.models` -- generator and discriminator families
+* :mod:`modules.losses` -- GAN objectives, each a small object the trainer calls
+* :mod:`modules.training` -- the one trainer every lesson uses
+* :mod:`modules.metrics` -- numbers the lessons report and the tests check
+* :mod:`modules.plotting` -- the figures the lessons show
+* :mod:`modules.cli` -- top-of-file constants to flags, presets, bad-input handling
+
+Importing the package has no side effects: no device checks, no folders, no global
+settings.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,171 @@
+"""Turn a script's top-of-file constants into command-line flags.
+
+Every lesson script declares its hyperparameters as constants at the top (what the
+exercises ask students to edit) and hands them to :func:`parse_script_args` as
+:class:`Option` objects.  The result is the run's configuration:
+
+* the constant is the default (and the *full* preset: what ``python script.py`` runs);
+* ``--preset docs`` (what the site build passes) replaces the budget-type values with
+  the script's small ``DOCS_PRESET`` so the whole script runs in seconds on a CPU;
+* a flag given explicitly beats both.
+
+Bad values end the program with one line on stderr and exit status 2, never a
+traceback.  Jupyter adds arguments of its own, so those are ignored inside a kernel;
+anywhere else an unknown flag is an error (a typo should not be silently ignored).
+
+Introduced in lesson 12.1.1 (GAN Architecture).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from .training import GANTrainer, History, TrainingDiverged, resolve_device
+
+__all__ = ["Option", "parse_script_args", "positive", "at_least", "fail", "train_or_exit"]
+
+PRESETS = ("docs", "full")
+
+
+def fail(message: str, prog: str | None = None) -> None:
+    """Print ``prog: error: message`` as one line on stderr and exit with status 2."""
+    prog = prog or os.path.basename(sys.argv[0] or "script")
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def positive(value: float) -> str | None:
+    """Check: a finite number above zero."""
+    if not (math.isfinite(value) and value > 0):
+        return "must be a positive number"
+    return None
+
+
+def at_least(minimum: float) -> Callable[[float], str | None]:
+    """Check: at least ``minimum`` (for counts such as epochs or steps)."""
+
+    def check(value: float) -> str | None:
+        if value < minimum:
+            return f"must be >= {minimum}"
+        return None
+
+    return check
+
+
+@dataclass(frozen=True)
+class Option:
+    """One hyperparameter: its name, default (the script's constant) and checks.
+
+    ``name`` is the attribute on the parsed result (``data_mean``); the flag is
+    ``--data-mean`` unless ``flag`` says otherwise.
+    """
+
+    name: str
+    default: Any
+    type: Callable[[str], Any] = float
+    help: str = ""
+    check: Callable[[Any], str | None] | None = None
+    choices: Sequence[Any] | None = None
+    flag: str | None = None
+
+    @property
+    def option_string(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's default prints usage too
+        fail(message.replace("\n", " "), self.prog)
+
+
+def _in_jupyter() -> bool:
+    return "ipykernel" in sys.modules
+
+
+def parse_script_args(
+    options: Sequence[Option],
+    docs_preset: Mapping[str, Any],
+    description: str = "",
+    argv: Sequence[str] | None = None,
+    seed: int = 0,
+) -> SimpleNamespace:
+    """Parse flags for a lesson script; see the module docstring for the rules.
+
+    Always present: ``--preset {docs,full}`` (default ``full``), ``--seed`` and
+    ``--device {auto,cpu,cuda,cuda:N,mps}`` (``auto`` in the full preset, ``cpu`` in
+    the docs preset).  The result also carries ``progress``: whether to draw a
+    progress bar (full preset in a terminal).
+    """
+    options = [
+        *options,
+        Option("seed", seed, int, "random seed (same seed, same result)", at_least(0)),
+        Option("device", None, str, "auto, cpu, cuda, cuda:N or mps (default: auto; cpu in the docs preset)"),
+    ]
+    argv = sys.argv[1:] if argv is None else list(argv)
+    prog = os.path.basename(sys.argv[0] or "script")
+    parser = _OneLineParser(prog=prog, description=description)
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="full",
+        help="docs: the small run the site build uses (seconds on a CPU); full: the constants at the top (default)",
+    )
+    for opt in options:
+        helptext = opt.help + ("" if opt.default is None else f" (default: {opt.default})")
+        parser.add_argument(
+            opt.option_string,
+            dest=opt.name,
+            type=opt.type,
+            choices=opt.choices,
+            default=argparse.SUPPRESS,
+            help=helptext,
+        )
+    explicit, unknown = parser.parse_known_args(argv)
+    if unknown and not _in_jupyter():
+        fail(f"unrecognized arguments: {' '.join(unknown)}", prog)
+
+    preset = explicit.preset
+    unknown_keys = set(docs_preset) - {opt.name for opt in options}
+    if unknown_keys:  # a mistake in the script itself, not in the user's input
+        raise ValueError(f"DOCS_PRESET names unknown options: {sorted(unknown_keys)}")
+
+    values: dict[str, Any] = {opt.name: opt.default for opt in options}
+    if preset == "docs":
+        values.update(docs_preset)
+        values["device"] = "cpu"
+    values.update({k: v for k, v in vars(explicit).items() if k != "preset"})
+
+    for opt in options:
+        value = values[opt.name]
+        if opt.name == "device":
+            continue
+        if opt.choices is not None and value not in opt.choices:
+            fail(f"{opt.option_string} must be one of {', '.join(map(str, opt.choices))} (got {value!r})", prog)
+        if opt.check is not None and (problem := opt.check(value)):
+            fail(f"{opt.option_string} {problem} (got {value})", prog)
+    try:
+        values["device"] = str(resolve_device(values["device"] or "auto"))
+    except ValueError as err:
+        fail(f"--device: {err}", prog)
+
+    values["preset"] = preset
+    values["progress"] = preset == "full" and sys.stderr.isatty()
+    return SimpleNamespace(**values)
+
+
+def train_or_exit(trainer: GANTrainer) -> History:
+    """``trainer.fit()``, but a diverged run (NaN or inf loss) ends the script with one
+    clear line on stderr and exit status 1 instead of a traceback and garbage plots."""
+    try:
+        return trainer.fit()
+    except TrainingDiverged as err:
+        prog = os.path.basename(sys.argv[0] or "script")
+        print(f"{prog}: {err}", file=sys.stderr)
+        raise SystemExit(1) from None

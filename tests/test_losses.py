@@ -1,0 +1,92 @@
+"""Tests for modules.losses: the non-saturating and minimax GAN objectives."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from modules.losses import LOSSES, GANLoss, MinimaxLoss, NonSaturatingLoss, get_loss
+
+LN2 = math.log(2)
+
+
+@pytest.mark.parametrize("loss", [NonSaturatingLoss(), MinimaxLoss()], ids=lambda l: l.name)
+def test_d_loss_at_zero_logits_is_two_ln2(loss):
+    zeros = torch.zeros(16, 1)
+    assert loss.d_loss(zeros, zeros).item() == pytest.approx(2 * LN2, abs=1e-6)
+
+
+@pytest.mark.parametrize("loss", [NonSaturatingLoss(), MinimaxLoss()], ids=lambda l: l.name)
+def test_d_loss_matches_formula(loss):
+    real = torch.tensor([[2.0], [-0.5], [0.3]], dtype=torch.float64)
+    fake = torch.tensor([[-1.0], [1.5], [0.0]], dtype=torch.float64)
+    expected = -torch.log(torch.sigmoid(real)).mean() - torch.log(1 - torch.sigmoid(fake)).mean()
+    assert loss.d_loss(real, fake).item() == pytest.approx(expected.item(), rel=1e-9)
+    # a perfect discriminator has (almost) zero loss; a fooled one a large loss
+    assert loss.d_loss(torch.full((4, 1), 20.0), torch.full((4, 1), -20.0)).item() < 1e-6
+    assert loss.d_loss(torch.full((4, 1), -20.0), torch.full((4, 1), 20.0)).item() > 30
+
+
+def test_non_saturating_g_loss_at_zero_is_ln2():
+    assert NonSaturatingLoss().g_loss(torch.zeros(8, 1)).item() == pytest.approx(LN2, abs=1e-6)
+
+
+def test_minimax_g_loss_at_zero_is_minus_ln2():
+    assert MinimaxLoss().g_loss(torch.zeros(8, 1)).item() == pytest.approx(-LN2, abs=1e-6)
+
+
+def test_g_losses_match_formulas():
+    fake = torch.tensor([[-2.0], [0.7], [3.0]], dtype=torch.float64)
+    p = torch.sigmoid(fake)
+    assert NonSaturatingLoss().g_loss(fake).item() == pytest.approx(-torch.log(p).mean().item(), rel=1e-9)
+    assert MinimaxLoss().g_loss(fake).item() == pytest.approx(torch.log(1 - p).mean().item(), rel=1e-9)
+
+
+def _g_grad(loss: GANLoss, logit: float) -> float:
+    x = torch.tensor([[logit]], requires_grad=True)
+    loss.g_loss(x).backward()
+    return x.grad.item()
+
+
+def test_minimax_saturates_where_non_saturating_does_not():
+    # D is confident the fake is fake (logit -10, D(G(z)) ~ 4.5e-5)
+    minimax = _g_grad(MinimaxLoss(), -10.0)
+    non_sat = _g_grad(NonSaturatingLoss(), -10.0)
+    assert abs(minimax) < 1e-3  # vanishing gradient: d/dx log(1 - sigmoid(x)) = -sigmoid(x)
+    assert non_sat == pytest.approx(-1.0, abs=1e-3)  # d/dx -log sigmoid(x) = sigmoid(x) - 1
+    # both push the logit up (G wants D to say "real")
+    assert minimax < 0 and non_sat < 0
+
+
+def test_gradients_agree_at_zero_logit():
+    # at D(G(z)) = 1/2 both objectives give G the same gradient, -1/2
+    assert _g_grad(MinimaxLoss(), 0.0) == pytest.approx(-0.5, abs=1e-6)
+    assert _g_grad(NonSaturatingLoss(), 0.0) == pytest.approx(-0.5, abs=1e-6)
+
+
+def test_probability_is_sigmoid():
+    logits = torch.tensor([[-3.0], [0.0], [2.0]])
+    assert torch.allclose(NonSaturatingLoss().probability(logits), torch.sigmoid(logits))
+    assert NonSaturatingLoss().probability(torch.zeros(1)).item() == 0.5
+
+
+def test_get_loss_by_name():
+    assert isinstance(get_loss("non_saturating"), NonSaturatingLoss)
+    assert isinstance(get_loss("minimax"), MinimaxLoss)
+    assert set(LOSSES) == {"non_saturating", "minimax"}
+    assert get_loss("minimax") is not get_loss("minimax")  # a fresh object each time
+
+
+def test_get_loss_unknown_name_lists_choices():
+    with pytest.raises(ValueError) as info:
+        get_loss("wasserstein")
+    message = str(info.value)
+    assert "wasserstein" in message
+    assert "minimax" in message and "non_saturating" in message
+
+
+def test_base_interface_g_loss_not_implemented():
+    with pytest.raises(NotImplementedError):
+        GANLoss().g_loss(torch.zeros(1, 1))
