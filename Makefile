@@ -10,6 +10,8 @@ VPY      := $(VENV)/bin/python
 BUILDDIR ?= _build
 SPHINXOPTS ?=
 STAMP    := $(VENV)/.installed
+# what every target needs first; the tests set BOOTSTRAP= and VPY=<their python>
+BOOTSTRAP ?= $(STAMP)
 # the generated gallery and the timing page sphinx-gallery writes at the root
 GENERATED := auto_examples sg_execution_times.rst
 
@@ -32,21 +34,21 @@ $(STAMP): pyproject.toml
 
 # A clean gallery every time: sphinx-gallery only re-runs a script whose own text
 # changed, so without this a change in modules/ would leave stale figures behind.
-html: $(STAMP)
+html: $(BOOTSTRAP)
 	rm -rf $(GENERATED) $(BUILDDIR)/html $(BUILDDIR)/doctrees
 	$(VPY) -m sphinx -b html -W --keep-going -d $(BUILDDIR)/doctrees $(SPHINXOPTS) . $(BUILDDIR)/html
 	@echo "The course is in $(BUILDDIR)/html/index.html"
 
-html-noplot: $(STAMP)
+html-noplot: $(BOOTSTRAP)
 	$(VPY) -m sphinx -b html -W --keep-going -D plot_gallery=0 -d $(BUILDDIR)/doctrees-noplot $(SPHINXOPTS) . $(BUILDDIR)/html-noplot
 	@echo "Pages without executed scripts are in $(BUILDDIR)/html-noplot/index.html"
 
-test: $(STAMP)
+test: $(BOOTSTRAP)
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 SCRIPT ?=
 ARGS ?=
-run: $(STAMP)
+run: $(BOOTSTRAP)
 	@test -n "$(SCRIPT)" || { echo "usage: make run SCRIPT=gallery/<lesson>/<script>.py ARGS='...'"; exit 2; }
 	cd $(dir $(SCRIPT)) && $(abspath $(VPY)) $(notdir $(SCRIPT)) $(ARGS)
 

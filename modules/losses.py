@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["GANLoss", "NonSaturatingLoss", "MinimaxLoss", "LeastSquaresLoss", "LOSSES", "get_loss"]
+__all__ = ["GANLoss", "NonSaturatingLoss", "MinimaxLoss", "LOSSES", "get_loss"]
 
 
 class GANLoss:
@@ -66,24 +66,7 @@ class MinimaxLoss(GANLoss):
         return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
 
-class LeastSquaresLoss(GANLoss):
-    r"""Least-squares GAN (Mao et al., 2017): D regresses real to 1 and fake to 0,
-    G pulls D's output on fakes towards 1.  Fakes that D already accepts but that lie
-    far from the real data still get a gradient, unlike with the sigmoid losses."""
-
-    name = "least_squares"
-
-    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-        return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
-
-    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
-        return 0.5 * (fake_logits - 1).pow(2).mean()
-
-    def probability(self, logits: torch.Tensor) -> torch.Tensor:
-        return logits.clamp(0, 1)
-
-
-LOSSES: dict[str, type[GANLoss]] = {cls.name: cls for cls in (NonSaturatingLoss, MinimaxLoss, LeastSquaresLoss)}
+LOSSES: dict[str, type[GANLoss]] = {cls.name: cls for cls in (NonSaturatingLoss, MinimaxLoss)}
 
 
 def get_loss(name: str) -> GANLoss:

@@ -37,7 +37,6 @@ ACTIVATIONS = {
     "elu": nn.ELU,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
-    "hardtanh": nn.Hardtanh,
 }
 
 

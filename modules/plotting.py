@@ -50,7 +50,7 @@ def draw_gan_diagram(label: str = "architecture") -> Figure:
     with the two feedback paths (D's loss updates D, G's loss flows back through D)."""
     fig = _figure(label, figsize=(10, 4.2))
     ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, 10)
+    ax.set_xlim(0, 10.4)
     ax.set_ylim(0, 4.2)
     ax.axis("off")
 
@@ -68,13 +68,13 @@ def draw_gan_diagram(label: str = "architecture") -> Figure:
     box(5.0, 0.7, 1.6, 0.9, "fake x̃ = G(z)", "#fcbba1")
     box(5.0, 2.6, 1.6, 0.9, "real x\n(training data)", "#c6dbef")
     box(7.2, 1.5, 1.8, 1.2, "Discriminator D\n(detective)", "#dadaeb", weight="bold")
-    ax.text(9.55, 2.1, "D(·) =\nP(real)", ha="center", va="center", fontsize=11)
+    ax.text(9.75, 2.1, "D(·) =\nP(real)", ha="center", va="center", fontsize=11)
 
     arrow((1.85, 1.15), (2.45, 1.15))
     arrow((4.35, 1.15), (4.95, 1.15))
     arrow((6.65, 1.15), (7.15, 1.85))
     arrow((6.65, 3.05), (7.15, 2.45))
-    arrow((9.05, 2.1), (9.25, 2.1))
+    arrow((9.05, 2.1), (9.3, 2.1))
     # feedback: D's verdict on fakes flows back to G as a gradient
     arrow((8.1, 1.45), (3.4, 0.55), color=COLORS["g"], ls="--", rad=-0.25)
     ax.text(5.8, 0.08, "G's loss: gradients flow back through D into G", color=COLORS["g"], ha="center", fontsize=10)

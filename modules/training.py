@@ -106,8 +106,8 @@ class TrainConfig:
     and a GAN's game amplifies those tiny differences into visibly different results.
     One thread is also the fastest choice for the small networks of the docs presets.
     ``None`` keeps PyTorch's default.  ``snapshot_every`` > 0 stores G's output on a
-    fixed batch of noise every that many epochs (and at the end), so figures can show
-    the *same* latent vectors improving over training.
+    fixed batch of noise before training, every that many epochs and at the end, so
+    figures can show the *same* latent vectors improving over training.
     """
 
     num_epochs: int = 1000
@@ -340,6 +340,8 @@ class GANTrainer:
             cb.on_train_start(self)
         bar = _progress_bar(cfg.num_epochs, enabled=cfg.progress)
         start = self.epoch
+        if cfg.snapshot_every and not self.history.snapshots:
+            self.history.snapshots.append((start, self.sample_fixed()))  # before training
         self.last_epoch = start + cfg.num_epochs
         for self.epoch in range(start + 1, self.last_epoch + 1):
             if cfg.lr_decay == "linear":

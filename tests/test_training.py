@@ -235,10 +235,10 @@ def test_minimax_loss_plugs_in():
 # ---------------------------------------------------------------------------
 # (g) snapshots
 # ---------------------------------------------------------------------------
-def test_snapshots_at_every_nth_epoch_and_the_last():
+def test_snapshots_before_training_at_every_nth_epoch_and_the_last():
     t = make_trainer(num_epochs=5, snapshot_every=2, num_snapshot_samples=10)
     h = t.fit()
-    assert [epoch for epoch, _ in h.snapshots] == [2, 4, 5]
+    assert [epoch for epoch, _ in h.snapshots] == [0, 2, 4, 5]  # 0: before training
     for _, x in h.snapshots:
         assert x.shape == (10, 1)
         assert x.device.type == "cpu"

@@ -157,9 +157,10 @@ fig = plot_1d_results(samples, target, history)
 # %%
 # The same noise, epoch by epoch
 # ------------------------------
-# Histograms of G's output on one fixed batch of 5,000 noise values, at several
-# points of training: first a narrow spike near 0, then a shift towards the target's
-# mean, then the right spread.
+# Histograms of G's output on one fixed batch of 5,000 noise values, before training
+# (epoch 0: the narrow spike of the untrained generator) and at several points of
+# training: the mean moves to the target within a few dozen epochs, the spread and
+# shape take longer.
 
 fig = plot_1d_progress(history.snapshots, target)
 

@@ -1,0 +1,62 @@
+"""Shared helpers: run lesson scripts the way a student does, once per argument list."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GALLERY = ROOT / "gallery"
+LESSON_SCRIPTS = sorted(p for p in GALLERY.rglob("*.py"))
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def last_line(self) -> str:
+        lines = self.stdout.strip().splitlines()
+        return lines[-1] if lines else ""
+
+
+def script_path(name: str) -> Path:
+    matches = [p for p in LESSON_SCRIPTS if p.stem == name]
+    assert len(matches) == 1, f"expected one gallery script named {name}.py, found {matches}"
+    return matches[0]
+
+
+def run_script(name: str, *args: str, timeout: float = 300) -> Run:
+    """Run ``gallery/**/<name>.py args...`` in its own folder, as a subprocess."""
+    path = script_path(name)
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, path.name, *args],
+        cwd=path.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def script_run():
+    """``script_run(name, *args)``: memoised :func:`run_script`, so a quality gate and
+    the prose check that quotes its output share one training run."""
+    cache: dict[tuple, Run] = {}
+
+    def get(name: str, *args: str) -> Run:
+        key = (name, *args)
+        if key not in cache:
+            cache[key] = run_script(name, *args)
+        return cache[key]
+
+    return get
