@@ -92,8 +92,10 @@ def test_lesson_states_the_docs_preset_it_quotes():
     lesson = LESSON.read_text(encoding="utf-8")
     arch = script_path("gan_architecture").read_text(encoding="utf-8")
     pat = script_path("gan_patterns").read_text(encoding="utf-8")
-    assert 'DOCS_PRESET = {"epochs": 400}' in arch and "docs preset: 400 epochs" in lesson
-    assert 'DOCS_PRESET = {"epochs": 3000}' in pat and "docs preset (3,000 epochs" in lesson
+    assert 'DOCS_PRESET = {"epochs": 400, "batch_size": 2000, "group_size": 500}' in arch
+    assert "docs preset: 400 epochs" in lesson and "(500 in the docs preset" in lesson
+    assert "EPOCHS = 3000" in pat and 'DOCS_PRESET = {"batch_size": 256}' in pat
+    assert "docs preset (3,000 epochs,\n   batches of 256" in lesson
 
 
 # --------------------------------------------------------------------------------------
