@@ -161,7 +161,15 @@ def test_lesson_page_has_the_seed_format(site):
 
 
 def test_noplot_build_works_without_executing(site, tmp_path):
-    """``make html-noplot`` (after the full build, so it cannot disturb it) succeeds with -W."""
+    """``make html-noplot`` runs no script, yet builds with -W: every figure a lesson
+    refers to gets a placeholder.  Runs last: it replaces the executed gallery."""
+    import shutil
+
+    shutil.rmtree(ROOT / "auto_examples")
     proc = make("html-noplot", tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "no examples were executed" in proc.stdout
+    for path, name in NAMED_FIGURE.findall(LESSON_RST.read_text(encoding="utf-8")):
+        assert (ROOT / path).is_file(), f"no placeholder for {name}"
+        assert (tmp_path / "html-noplot" / "_images" / name).is_file()
+    assert not list((GALLERY_OUT / "images").glob("sphx_glr_*_001.png"))  # nothing executed
