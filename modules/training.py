@@ -144,6 +144,16 @@ class TrainConfig:
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})")
 
+    @property
+    def d_lr(self) -> float:
+        """The discriminator's learning rate: ``lr_d``, or ``lr`` when unset."""
+        return self.lr_d or self.lr
+
+    @property
+    def g_lr(self) -> float:
+        """The generator's learning rate: ``lr_g``, or ``lr`` when unset."""
+        return self.lr_g or self.lr
+
 
 @dataclass
 class History:
@@ -251,8 +261,8 @@ class GANTrainer:
         self.noise_sampler = noise_sampler
         self.loss = loss if loss is not None else NonSaturatingLoss()
         self.callbacks = list(callbacks)
-        self.opt_d = self._optimizer(self.discriminator, config.lr_d or config.lr)
-        self.opt_g = self._optimizer(self.generator, config.lr_g or config.lr)
+        self.opt_d = self._optimizer(self.discriminator, config.d_lr)
+        self.opt_g = self._optimizer(self.generator, config.g_lr)
         self.rng = torch.Generator().manual_seed(config.seed)
         # Fixed noise for snapshots comes from its own stream: taking snapshots never
         # changes the random numbers training sees.
@@ -268,7 +278,7 @@ class GANTrainer:
         return torch.optim.Adam(model.parameters(), lr=lr, betas=self.config.betas, foreach=True)
 
     def _set_lr_scale(self, scale: float) -> None:
-        for opt, base in ((self.opt_d, self.config.lr_d or self.config.lr), (self.opt_g, self.config.lr_g or self.config.lr)):
+        for opt, base in ((self.opt_d, self.config.d_lr), (self.opt_g, self.config.g_lr)):
             for group in opt.param_groups:
                 group["lr"] = base * scale
 
