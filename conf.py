@@ -18,6 +18,7 @@ release = "0.1"
 
 extensions = [
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # a local MathJax copy in _static/: math renders offline
     "sphinx_gallery.gen_gallery",
     "sphinx_design",
     "sphinx_copybutton",

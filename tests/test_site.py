@@ -160,6 +160,15 @@ def test_lesson_page_has_the_seed_format(site):
     assert "Duration" in text and "Level" in text
 
 
+def test_math_is_rendered_by_a_local_mathjax(site):
+    """The formulas of a lesson render without a network: MathJax ships with the site."""
+    html, *_ = site
+    page_path = html / "docs" / "12_1_1_gan_architecture.html"
+    scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page_path.read_text(encoding="utf-8"))
+    assert scripts and all("://" not in s for s in scripts), scripts
+    assert all((page_path.parent / s).resolve().is_file() for s in scripts)
+
+
 def test_noplot_build_works_without_executing(site, tmp_path):
     """``make html-noplot`` runs no script, yet builds with -W: every figure a lesson
     refers to gets a placeholder.  Runs last: it replaces the executed gallery."""
