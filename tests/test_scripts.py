@@ -13,7 +13,7 @@ import re
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, run_script, script_path
 
 LESSON = ROOT / "docs" / "12_1_1_gan_architecture.rst"
 FINAL = re.compile(r"^final: mean=(-?\d+\.\d+) std=(\d+\.\d+) ")
@@ -87,8 +87,6 @@ def test_lesson_quotes_what_the_script_prints(script_run, script, args, quoted):
 
 def test_lesson_states_the_docs_preset_it_quotes():
     """The prose says which preset produced its figures and numbers."""
-    from conftest import script_path
-
     lesson = LESSON.read_text(encoding="utf-8")
     arch = script_path("gan_architecture").read_text(encoding="utf-8")
     pat = script_path("gan_patterns").read_text(encoding="utf-8")
@@ -122,8 +120,6 @@ def assert_one_line_error(run, status=2):
 @pytest.mark.parametrize("script", ["gan_architecture", "gan_patterns"])
 @pytest.mark.parametrize("bad", BAD_INPUT, ids=[" ".join(b) for b in BAD_INPUT])
 def test_bad_input_exits_2_with_one_line(script, bad):
-    from conftest import run_script
-
     run = run_script(script, "--preset", "docs", *bad)
     assert_one_line_error(run)
     assert run.stderr.startswith(f"{script}.py: error: ")
@@ -133,16 +129,12 @@ def test_bad_input_exits_2_with_one_line(script, bad):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 @pytest.mark.parametrize("script", ["gan_architecture", "gan_patterns"])
 def test_cuda_without_cuda_exits_2(script):
-    from conftest import run_script
-
     run = run_script(script, "--device", "cuda")
     assert_one_line_error(run)
     assert "CUDA is not available" in run.stderr
 
 
 def test_batch_not_a_multiple_of_group_exits_2():
-    from conftest import run_script
-
     run = run_script("gan_architecture", "--preset", "docs", "--batch-size", "1000", "--group-size", "300")
     assert_one_line_error(run)
     assert "multiple of --group-size" in run.stderr
@@ -152,8 +144,6 @@ def test_batch_not_a_multiple_of_group_exits_2():
 def test_diverging_run_stops_with_one_line(script):
     """A learning rate of 1e30 blows the weights up within the first epoch: the script
     stops with a message and status 1 instead of plotting NaNs."""
-    from conftest import run_script
-
     run = run_script(script, "--preset", "docs", "--lr", "1e30", "--epochs", "20")
     assert_one_line_error(run, status=1)
     assert "training diverged" in run.stderr and "nan" in run.stderr
@@ -161,8 +151,6 @@ def test_diverging_run_stops_with_one_line(script):
 
 @pytest.mark.parametrize("script", ["gan_architecture", "gan_patterns"])
 def test_help_lists_the_exercise_flags(script):
-    from conftest import run_script
-
     run = run_script(script, "--help")
     assert run.returncode == 0
     for flag in ("--preset", "--lr", "--d-steps", "--g-steps", "--epochs", "--seed", "--device"):

@@ -98,6 +98,7 @@ discriminator = MLPDiscriminator(in_shape=(1, 8, 8), hidden=(128, 128), minibatc
 # The same :class:`~modules.training.GANTrainer` as the 1-D script, with two learning
 # rates and a snapshot of G's output on fixed noise every few hundred epochs.
 
+report_every = max(1, args.epochs // 6)  # snapshots and loss summaries
 config = TrainConfig(
     num_epochs=args.epochs,
     batch_size=args.batch_size,
@@ -108,17 +109,17 @@ config = TrainConfig(
     g_steps=args.g_steps,
     seed=args.seed,
     device=args.device,
-    snapshot_every=max(1, args.epochs // 6),
+    snapshot_every=report_every,
     num_snapshot_samples=24,
     progress=args.progress,
 )
 trainer = GANTrainer(generator, discriminator, real_data, functools.partial(normal_noise, dim=args.latent_dim), config)
 history = train_or_exit(trainer)
-for start in range(0, args.epochs, max(1, args.epochs // 6)):
-    window = slice(start, start + max(1, args.epochs // 6))
-    d_loss = sum(history.d_loss[window]) / len(history.d_loss[window])
-    g_loss = sum(history.g_loss[window]) / len(history.g_loss[window])
-    print(f"epochs {start + 1:5d}-{min(args.epochs, start + max(1, args.epochs // 6)):5d}  mean D loss {d_loss:.3f}  mean G loss {g_loss:.3f}")
+for start in range(0, args.epochs, report_every):
+    end = min(args.epochs, start + report_every)
+    d_loss = sum(history.d_loss[start:end]) / (end - start)
+    g_loss = sum(history.g_loss[start:end]) / (end - start)
+    print(f"epochs {start + 1:5d}-{end:5d}  mean D loss {d_loss:.3f}  mean G loss {g_loss:.3f}")
 
 # %%
 # Real vs generated
