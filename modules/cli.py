@@ -27,9 +27,22 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from .checkpoints import CheckpointError
+from .image_data import DatasetUnavailable
+from .models import check_image_size
 from .training import GANTrainer, History, TrainingDiverged, resolve_device
 
-__all__ = ["Option", "parse_script_args", "positive", "at_least", "fail", "train_or_exit"]
+__all__ = [
+    "Option",
+    "parse_script_args",
+    "positive",
+    "at_least",
+    "fraction",
+    "image_size",
+    "fail",
+    "or_exit",
+    "train_or_exit",
+]
 
 PRESETS = ("docs", "full")
 
@@ -37,6 +50,7 @@ PRESETS = ("docs", "full")
 def fail(message: str, prog: str | None = None) -> None:
     """Print ``prog: error: message`` as one line on stderr and exit with status 2."""
     prog = prog or os.path.basename(sys.argv[0] or "script")
+    message = " ".join(str(message).split())  # always one line
     print(f"{prog}: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -57,6 +71,22 @@ def at_least(minimum: float) -> Callable[[float], str | None]:
         return None
 
     return check
+
+
+def fraction(value: float) -> str | None:
+    """Check: a number in [0, 1) (a decay, a probability)."""
+    if not (math.isfinite(value) and 0 <= value < 1):
+        return "must be in [0, 1)"
+    return None
+
+
+def image_size(value: int) -> str | None:
+    """Check: an image size the DCGAN layout can produce (a power of two, 8 to 1024)."""
+    try:
+        check_image_size(value)
+    except ValueError:
+        return "must be a power of two from 8 to 1024, because the DCGAN layout doubles a 4x4 map (try 32 or 64)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -148,7 +178,7 @@ def parse_script_args(
             continue
         if opt.choices is not None and value not in opt.choices:
             fail(f"{opt.option_string} must be one of {', '.join(map(str, opt.choices))} (got {value!r})", prog)
-        if opt.check is not None and (problem := opt.check(value)):
+        if opt.check is not None and value is not None and (problem := opt.check(value)):
             fail(f"{opt.option_string} {problem} (got {value})", prog)
     try:
         values["device"] = str(resolve_device(values["device"] or "auto"))
@@ -160,11 +190,22 @@ def parse_script_args(
     return SimpleNamespace(**values)
 
 
-def train_or_exit(trainer: GANTrainer) -> History:
-    """``trainer.fit()``, but a diverged run (NaN or inf loss) ends the script with one
-    clear line on stderr and exit status 1 instead of a traceback and garbage plots."""
+def or_exit(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``; when it fails because of the user's input (data
+    that cannot be loaded, an unusable checkpoint), print one line on stderr and exit
+    with status 2 instead of a traceback."""
     try:
-        return trainer.fit()
+        return function(*args, **kwargs)
+    except (DatasetUnavailable, CheckpointError) as err:
+        fail(str(err))
+
+
+def train_or_exit(trainer: GANTrainer, num_epochs: int | None = None) -> History:
+    """``trainer.fit(num_epochs)``, but a diverged run (NaN or inf loss) ends the script
+    with one clear line on stderr and exit status 1 instead of a traceback and garbage
+    plots."""
+    try:
+        return trainer.fit(num_epochs)
     except TrainingDiverged as err:
         prog = os.path.basename(sys.argv[0] or "script")
         print(f"{prog}: {err}", file=sys.stderr)

@@ -16,6 +16,7 @@ __all__ = [
     "GaussianTarget",
     "uniform_noise",
     "normal_noise",
+    "interpolate",
     "LinePatterns",
     "line_pattern_bank",
     "nearest_line_pattern",
@@ -57,6 +58,28 @@ def uniform_noise(n: int, dim: int, generator: torch.Generator | None = None) ->
 def normal_noise(n: int, dim: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """Latent noise z ~ N(0, I), shape ``(n, dim)``."""
     return torch.randn(n, dim, generator=generator)
+
+
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, mode: str = "slerp") -> torch.Tensor:
+    """``steps`` latent vectors from ``z0`` to ``z1`` (both ends included), shape
+    ``(steps, dim)``.
+
+    ``"linear"`` walks the straight line.  Its midpoint is shorter than either end:
+    for z ~ N(0, I) in ``dim`` dimensions almost all vectors have length close to
+    sqrt(dim), and the midpoint of two of them only about sqrt(dim / 2), a region the
+    generator never saw in training.  ``"slerp"`` (spherical) walks the great circle
+    and keeps the length typical (Shoemake, 1985; White, 2016).
+    """
+    if mode not in ("linear", "slerp"):
+        raise ValueError(f"mode must be 'linear' or 'slerp' (got {mode!r})")
+    t = torch.linspace(0.0, 1.0, steps, dtype=z0.dtype).unsqueeze(1)
+    if mode == "linear":
+        return (1 - t) * z0 + t * z1
+    cos = torch.dot(z0 / z0.norm(), z1 / z1.norm()).clamp(-1.0, 1.0)
+    omega = torch.arccos(cos)
+    if omega.abs() < 1e-6:  # (almost) the same direction: slerp is lerp
+        return (1 - t) * z0 + t * z1
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
 
 # ---------------------------------------------------------------------------

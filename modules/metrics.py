@@ -9,7 +9,15 @@ import torch
 
 from .data import is_clean_line, nearest_line_pattern
 
-__all__ = ["sample_stats", "first_epoch_within", "clean_line_share", "line_patterns_covered"]
+__all__ = [
+    "sample_stats",
+    "first_epoch_within",
+    "clean_line_share",
+    "line_patterns_covered",
+    "class_shares",
+    "nearest_neighbours",
+    "checkerboard_strength",
+]
 
 
 def sample_stats(x: torch.Tensor) -> tuple[float, float]:
@@ -41,3 +49,43 @@ def line_patterns_covered(images: torch.Tensor, tolerance: float = 0.5) -> int:
     """How many of the ``2 * size`` line patterns appear at least once, cleanly."""
     idx, err = nearest_line_pattern(images)
     return len(set(idx[err < tolerance].tolist()))
+
+
+def class_shares(predictions: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The share of predictions in each class (sums to 1): how evenly a generator
+    covers the classes, as judged by a classifier."""
+    return torch.bincount(predictions.flatten(), minlength=num_classes).double() / predictions.numel()
+
+
+def nearest_neighbours(queries: torch.Tensor, bank: torch.Tensor, k: int = 1, exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(distances, indices)`` of the ``k`` nearest rows of ``bank`` for every query
+    (Euclidean distance between flattened images), both of shape ``(N, k)``.
+
+    ``exclude_self`` skips an exact match at distance 0 (use it when the queries are
+    themselves rows of the bank, to get the typical distance between training images).
+    """
+    q = queries.flatten(1).double()
+    b = bank.flatten(1).double()
+    dist = torch.cdist(q, b)
+    if exclude_self:
+        dist = dist.masked_fill(dist < 1e-9, float("inf"))
+    values, indices = dist.topk(k, dim=1, largest=False)
+    return values.float(), indices
+
+
+def checkerboard_strength(images: torch.Tensor) -> float:
+    """How much of the images' variation repeats with a period of two pixels.
+
+    Every pixel belongs to one of four *phases* (even/odd row, even/odd column).  A
+    checkerboard artefact makes the phases differ systematically, so the average image
+    of each phase (over all 2x2 cells) stops being flat.  The score is the variance of
+    those four phase means divided by the total pixel variance, averaged over images:
+    0 when the phases agree (natural images come close), up to 1 for a pure
+    period-2 grid.
+    """
+    x = images.double().flatten(0, 1)  # (N*C, H, W)
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    x = x[:, :h, :w]
+    phases = x.reshape(len(x), h // 2, 2, w // 2, 2).mean(dim=(1, 3))  # (N*C, 2, 2)
+    total = x.flatten(1).var(dim=1, unbiased=False)
+    return (phases.flatten(1).var(dim=1, unbiased=False) / total.clamp_min(1e-12)).mean().item()

@@ -31,6 +31,16 @@ __all__ = [
     "plot_1d_progress",
     "plot_pattern_grid",
     "plot_pattern_progress",
+    "image_grid",
+    "plot_image_panels",
+    "plot_image_progress",
+    "plot_training_curves",
+    "plot_class_grid",
+    "plot_strips",
+    "strip_animation",
+    "plot_nearest_neighbours",
+    "plot_class_shares",
+    "plot_curves",
 ]
 
 COLORS = {"real": "#1f77b4", "fake": "#d62728", "d": "#9467bd", "g": "#2ca02c", "ink": "#333333"}
@@ -85,7 +95,7 @@ def draw_gan_diagram(label: str = "architecture") -> Figure:
 # ---------------------------------------------------------------------------
 # Curves shared by every lesson
 # ---------------------------------------------------------------------------
-def plot_losses(ax: plt.Axes, history: History, equilibrium: bool = True) -> None:
+def plot_losses(ax: plt.Axes, history: History, equilibrium: bool = True, xlabel: str = "epoch") -> None:
     """D and G losses per epoch; dotted lines at the values of the equilibrium
     D(x) = D(G(z)) = 1/2 (D: 2 ln 2, non-saturating G: ln 2)."""
     ax.plot(history.epoch, history.d_loss, color=COLORS["d"], lw=1.2, label="D loss")
@@ -93,19 +103,19 @@ def plot_losses(ax: plt.Axes, history: History, equilibrium: bool = True) -> Non
     if equilibrium:
         ax.axhline(2 * np.log(2), color=COLORS["d"], ls=":", lw=1, label="D at equilibrium (2 ln 2)")
         ax.axhline(np.log(2), color=COLORS["g"], ls=":", lw=1, label="G at equilibrium (ln 2)")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("loss")
     ax.set_title("Losses")
     ax.legend(fontsize=8)
 
 
-def plot_d_outputs(ax: plt.Axes, history: History) -> None:
+def plot_d_outputs(ax: plt.Axes, history: History, xlabel: str = "epoch") -> None:
     """Mean D(x) on real and D(G(z)) on fake batches; both meet at 1/2 at equilibrium."""
     ax.plot(history.epoch, history.d_real, color=COLORS["real"], lw=1.2, label="D(x), real")
     ax.plot(history.epoch, history.d_fake, color=COLORS["fake"], lw=1.2, label="D(G(z)), fake")
     ax.axhline(0.5, color="grey", ls=":", lw=1)
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("D's probability of 'real'")
     ax.set_title("What D believes")
     ax.legend(fontsize=8)
@@ -200,4 +210,177 @@ def plot_pattern_progress(snapshots: Sequence[tuple[int, torch.Tensor]], label: 
             _show_image(axes[r, c], x[c])
         axes[r, 0].set_ylabel(f"epoch {epoch}", fontsize=10)
     fig.suptitle("The same noise vectors over training")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Images (lessons 12.1.2 onwards)
+# ---------------------------------------------------------------------------
+def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> np.ndarray:
+    """Images in ``[-1, 1]`` with shape ``(N, C, H, W)`` tiled into one ``(H', W')``
+    (grey) or ``(H', W', 3)`` (colour) array in ``[0, 1]`` for ``imshow``."""
+    from torchvision.utils import make_grid
+
+    grid = make_grid((images.detach().float().cpu().clamp(-1, 1) + 1) / 2, nrow=nrow, padding=padding, pad_value=0.5)
+    return grid[0].numpy() if images.shape[1] == 1 else grid.permute(1, 2, 0).numpy()
+
+
+def _show_grid(ax: plt.Axes, images: torch.Tensor, title: str = "", nrow: int = 8) -> None:
+    ax.imshow(image_grid(images, nrow), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+
+
+def plot_image_panels(panels: dict[str, torch.Tensor], label: str, nrow: int = 8, title: str = "") -> Figure:
+    """Grids side by side, one per entry of ``panels`` (title -> images): real next to
+    generated, raw generator next to its moving average, and so on."""
+    fig = _figure(label, figsize=(3.3 * len(panels), 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (name, images) in zip(axes, panels.items()):
+        _show_grid(ax, images, name, nrow)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_image_progress(snapshots: Sequence[tuple[int, torch.Tensor]], label: str = "progress", max_panels: int = 5, n: int = 16, unit: str = "step") -> Figure:
+    """The generator's output on the same fixed noise at several points of training."""
+    picks = _spread(snapshots, max_panels)
+    fig = _figure(label, figsize=(2.6 * len(picks), 2.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(picks)))
+    for ax, (step, images) in zip(axes, picks):
+        _show_grid(ax, images[:n], f"{unit} {step}", nrow=int(np.sqrt(n)))
+    fig.suptitle("The same noise vectors over training")
+    return fig
+
+
+def plot_training_curves(history: History, label: str = "training_curves", unit: str = "step", smooth: int = 1) -> Figure:
+    """Losses (left) and D's beliefs (right) over training, optionally smoothed with
+    a moving average of ``smooth`` points so the trend shows through the noise."""
+    if smooth > 1 and len(history.epoch) >= smooth:
+        kernel = np.ones(smooth) / smooth
+        cut = lambda xs: list(np.convolve(xs, kernel, mode="valid"))  # noqa: E731
+        history = History(
+            epoch=history.epoch[smooth - 1 :],
+            d_loss=cut(history.d_loss),
+            g_loss=cut(history.g_loss),
+            d_real=cut(history.d_real),
+            d_fake=cut(history.d_fake),
+        )
+    fig = _figure(label, figsize=(11, 3.8), layout="constrained")
+    ax_loss, ax_d = fig.subplots(1, 2)
+    plot_losses(ax_loss, history, xlabel=unit)
+    plot_d_outputs(ax_d, history, xlabel=unit)
+    if smooth > 1:
+        fig.suptitle(f"Moving averages over {smooth} {unit}s")
+    return fig
+
+
+def plot_class_grid(images: torch.Tensor, class_names: Sequence[str], label: str = "class_grid", marks: torch.Tensor | None = None) -> Figure:
+    """Rows are classes, columns are noise vectors: ``images`` holds ``rows x cols``
+    images ordered row by row.  ``marks`` (bool per image) frames the images a judge
+    did *not* recognise as their row's class in red."""
+    rows = len(class_names)
+    cols = len(images) // rows
+    fig = _figure(label, figsize=(0.75 * cols + 0.8, 0.75 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i in range(rows * cols):
+        ax = axes[i // cols, i % cols]
+        ax.imshow(image_grid(images[i : i + 1], 1, padding=0), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        bad = marks is not None and not bool(marks[i])
+        for spine in ax.spines.values():
+            spine.set_color("#d62728" if bad else "#bbbbbb")
+            spine.set_linewidth(2.5 if bad else 0.6)
+    for r, name in enumerate(class_names):
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=11)
+    for c in range(cols):
+        axes[-1, c].set_xlabel(f"z{c + 1}", fontsize=8)
+    return fig
+
+
+def plot_strips(strips: dict[str, torch.Tensor], label: str, title: str = "") -> Figure:
+    """One row of images per entry (name -> ``(T, C, H, W)``), e.g. interpolations."""
+    cols = max(len(s) for s in strips.values())
+    fig = _figure(label, figsize=(0.9 * cols + 1.6, 1.0 * len(strips) + 0.6), layout="constrained")
+    axes = fig.subplots(len(strips), 1, squeeze=False)[:, 0]
+    for ax, (name, strip) in zip(axes, strips.items()):
+        ax.imshow(image_grid(strip, nrow=len(strip), padding=1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def strip_animation(frames: torch.Tensor, label: str = "animation", interval: int = 120, nrow: int = 8):
+    """A matplotlib animation showing ``frames`` (``(T, N, C, H, W)``: T frames of N
+    images each) one after another.  The site embeds it as JavaScript (no ffmpeg);
+    keep the returned object in a top-level variable so sphinx-gallery finds it."""
+    from matplotlib.animation import FuncAnimation
+
+    fig = _figure(label, figsize=(0.9 * min(nrow, frames.shape[1]) + 0.4, 0.9 * int(np.ceil(frames.shape[1] / nrow)) + 0.4))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.axis("off")
+    shown = ax.imshow(image_grid(frames[0], nrow), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+
+    def update(t: int):
+        shown.set_data(image_grid(frames[t], nrow))
+        return (shown,)
+
+    return FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=True)
+
+
+def plot_nearest_neighbours(samples: torch.Tensor, neighbours: torch.Tensor, distances: torch.Tensor, label: str = "nearest_neighbours") -> Figure:
+    """Top row: generated images; below each, its ``k`` nearest training images
+    (``neighbours`` has shape ``(N, k, C, H, W)``) with their distances."""
+    n, k = neighbours.shape[:2]
+    fig = _figure(label, figsize=(1.05 * n + 0.9, 1.15 * (k + 1) + 0.5), layout="constrained")
+    axes = fig.subplots(k + 1, n, squeeze=False)
+    for j in range(n):
+        ax = axes[0, j]
+        ax.imshow(image_grid(samples[j : j + 1], 1, padding=0), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for i in range(k):
+            ax = axes[i + 1, j]
+            ax.imshow(image_grid(neighbours[j, i : i + 1], 1, padding=0), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f"{distances[j, i]:.1f}", fontsize=7, labelpad=1)
+    axes[0, 0].set_ylabel("generated", fontsize=9)
+    for i in range(k):
+        axes[i + 1, 0].set_ylabel(f"train #{i + 1}", fontsize=9)
+    return fig
+
+
+def plot_class_shares(generated: torch.Tensor, real: torch.Tensor, class_names: Sequence[str], label: str = "class_shares", floor: float | None = None) -> Figure:
+    """Bars: the share of each class among generated samples (as a classifier judges
+    them) next to the share in the real data; ``floor`` draws a dotted minimum share."""
+    fig = _figure(label, figsize=(8, 3.4), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(class_names))
+    ax.bar(x - 0.2, real.numpy() * 100, width=0.4, color=COLORS["real"], label="real data")
+    ax.bar(x + 0.2, generated.numpy() * 100, width=0.4, color=COLORS["fake"], label="generated")
+    if floor is not None:
+        ax.axhline(floor * 100, color="grey", ls=":", lw=1, label=f"{floor:.0%}")
+    ax.set_xticks(x, class_names)
+    ax.set_ylabel("share of samples (%)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], label: str, xlabel: str = "step", ylabel: str = "", title: str = "") -> Figure:
+    """One line per entry (name -> (x values, y values)): a metric over training for
+    several runs."""
+    fig = _figure(label, figsize=(6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for name, (x, y) in curves.items():
+        ax.plot(x, y, marker="o", ms=3, lw=1.4, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     return fig

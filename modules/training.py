@@ -18,7 +18,9 @@ Introduced in lesson 12.1.1 (GAN Architecture).
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 from .losses import GANLoss, NonSaturatingLoss
 
 __all__ = [
@@ -108,6 +111,13 @@ class TrainConfig:
     ``None`` keeps PyTorch's default.  ``snapshot_every`` > 0 stores G's output on a
     fixed batch of noise before training, every that many epochs and at the end, so
     figures can show the *same* latent vectors improving over training.
+
+    ``ema_decay`` > 0 keeps an exponential moving average of the generator's weights
+    (and BatchNorm statistics), updated after every generator step:
+    ``ema = decay * ema + (1 - decay) * weights``, with the decay ramped up from 0.1
+    over the first updates so the random initial weights are soon forgotten.  The
+    average smooths out the last steps' back-and-forth and often gives cleaner
+    samples than the raw weights.
     """
 
     num_epochs: int = 1000
@@ -126,6 +136,7 @@ class TrainConfig:
     num_snapshot_samples: int = 64
     progress: bool = False
     cpu_threads: int | None = 1
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("num_epochs", "batch_size", "d_steps", "g_steps", "num_snapshot_samples"):
@@ -141,6 +152,8 @@ class TrainConfig:
             raise ValueError(f"snapshot_every must be >= 0 (got {self.snapshot_every})")
         if self.lr_decay not in ("none", "linear"):
             raise ValueError(f"lr_decay must be 'none' or 'linear' (got {self.lr_decay!r})")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (got {self.ema_decay})")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})")
 
@@ -232,7 +245,8 @@ class GANTrainer:
         ``generator(z)`` maps noise to samples; ``discriminator(x)`` maps samples to
         logits (any shape; the loss averages them).
     real_sampler:
-        ``real_sampler(n, generator=rng)`` returns a batch of ``n`` real samples.
+        ``real_sampler(n, generator=rng)`` returns a batch of ``n`` real samples, or
+        ``(samples, labels)`` when ``num_classes`` > 0.
     noise_sampler:
         ``noise_sampler(n, generator=rng)`` returns ``n`` latent vectors.
     config:
@@ -241,6 +255,10 @@ class GANTrainer:
         a :class:`~modules.losses.GANLoss`; non-saturating by default.
     callbacks:
         :class:`Callback` objects called at the start, after every epoch and at the end.
+    num_classes:
+        0 for an unconditional GAN.  Above 0 the GAN is *conditional* (lesson 12.1.3):
+        G and D are called as ``G(z, labels)`` and ``D(x, labels)``; in D's step the
+        fakes get the real batch's labels, in G's step labels are drawn uniformly.
     """
 
     def __init__(
@@ -252,8 +270,10 @@ class GANTrainer:
         config: TrainConfig,
         loss: GANLoss | None = None,
         callbacks: Sequence[Callback] = (),
+        num_classes: int = 0,
     ) -> None:
         self.config = config
+        self.num_classes = int(num_classes)
         self.device = resolve_device(config.device)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -268,6 +288,14 @@ class GANTrainer:
         # changes the random numbers training sees.
         snap_rng = torch.Generator().manual_seed(config.seed + 1)
         self.fixed_noise = noise_sampler(config.num_snapshot_samples, generator=snap_rng).to(self.device)
+        # Conditional snapshots cycle through the classes: 0, 1, ..., 9, 0, 1, ...
+        self.fixed_labels = (
+            torch.arange(config.num_snapshot_samples, device=self.device) % self.num_classes if self.num_classes else None
+        )
+        self.ema_generator = copy.deepcopy(self.generator) if config.ema_decay > 0 else None
+        self.ema_updates = 0
+        if self.ema_generator is not None:
+            self.ema_generator.requires_grad_(False)
         self.history = History()
         self.epoch = 0  # epochs completed so far (fit() can be called again to go on)
         self.last_epoch = config.num_epochs
@@ -283,8 +311,17 @@ class GANTrainer:
                 group["lr"] = base * scale
 
     # -- data ---------------------------------------------------------------
-    def real_batch(self) -> torch.Tensor:
-        return self.real_sampler(self.config.batch_size, generator=self.rng).to(self.device)
+    def real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(samples, labels)``; ``labels`` is ``None`` for an unconditional GAN."""
+        batch = self.real_sampler(self.config.batch_size, generator=self.rng)
+        if self.num_classes:
+            samples, labels = batch
+            return samples.to(self.device), labels.to(self.device)
+        return batch.to(self.device), None
+
+    def random_labels(self, n: int | None = None) -> torch.Tensor:
+        """Uniformly drawn class labels for fakes (conditional GANs)."""
+        return torch.randint(self.num_classes, (n or self.config.batch_size,), generator=self.rng).to(self.device)
 
     def noise(self, n: int | None = None) -> torch.Tensor:
         return self.noise_sampler(n or self.config.batch_size, generator=self.rng).to(self.device)
@@ -294,11 +331,13 @@ class GANTrainer:
         """One discriminator update: real batch labelled real, fake batch labelled fake.
 
         The fake batch is ``.detach()``-ed: D's loss must not send gradients into G.
+        A conditional GAN's fakes carry the real batch's labels.
         """
-        real = self.real_batch()
-        fake = self.generator(self.noise()).detach()
-        real_logits = self.discriminator(real)
-        fake_logits = self.discriminator(fake)
+        real, labels = self.real_batch()
+        cond = () if labels is None else (labels,)
+        fake = self.generator(self.noise(), *cond).detach()
+        real_logits = self.discriminator(real, *cond)
+        fake_logits = self.discriminator(fake, *cond)
         loss = self.loss.d_loss(real_logits, fake_logits)
         self._check_finite(loss, "D")
         self.opt_d.zero_grad(set_to_none=True)
@@ -316,13 +355,31 @@ class GANTrainer:
         Gradients flow through D into G, but only G's optimizer steps; D's stale
         gradients are cleared at the start of its next update.
         """
-        fake = self.generator(self.noise())
-        loss = self.loss.g_loss(self.discriminator(fake))
+        cond = (self.random_labels(),) if self.num_classes else ()
+        fake = self.generator(self.noise(), *cond)
+        loss = self.loss.g_loss(self.discriminator(fake, *cond))
         self._check_finite(loss, "G")
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
+        self._update_ema()
         return {"g_loss": loss.item()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.ema_generator is None:
+            return
+        # Warm-up (as in TensorFlow's ExponentialMovingAverage): early on the average
+        # would be dominated by the random initial weights, so the decay starts small.
+        self.ema_updates += 1
+        weight = 1.0 - min(self.config.ema_decay, (1 + self.ema_updates) / (10 + self.ema_updates))
+        ema_params = list(self.ema_generator.parameters())
+        torch._foreach_lerp_(ema_params, [p.detach() for p in self.generator.parameters()], weight)
+        for ema_buf, buf in zip(self.ema_generator.buffers(), self.generator.buffers()):
+            if ema_buf.is_floating_point():
+                ema_buf.lerp_(buf, weight)
+            else:
+                ema_buf.copy_(buf)
 
     def _check_finite(self, loss: torch.Tensor, who: str) -> None:
         if not torch.isfinite(loss).item():
@@ -332,30 +389,32 @@ class GANTrainer:
             )
 
     # -- the loop -----------------------------------------------------------
-    def fit(self) -> History:
-        """Run ``config.num_epochs`` rounds; returns the :class:`History`."""
+    def fit(self, num_epochs: int | None = None) -> History:
+        """Run ``num_epochs`` more rounds (default ``config.num_epochs``); returns the
+        :class:`History`.  A trainer restored with :meth:`load_checkpoint` goes on where
+        the saved one stopped: ``fit(n - trainer.epoch)`` finishes an ``n``-round run."""
         threads = torch.get_num_threads()
         if self.config.cpu_threads is not None and self.device.type == "cpu":
             torch.set_num_threads(self.config.cpu_threads)
         try:
-            return self._fit()
+            return self._fit(self.config.num_epochs if num_epochs is None else int(num_epochs))
         finally:
             torch.set_num_threads(threads)
 
-    def _fit(self) -> History:
+    def _fit(self, num_epochs: int) -> History:
         cfg = self.config
         self.generator.train()
         self.discriminator.train()
         for cb in self.callbacks:
             cb.on_train_start(self)
-        bar = _progress_bar(cfg.num_epochs, enabled=cfg.progress)
+        bar = _progress_bar(num_epochs, enabled=cfg.progress)
         start = self.epoch
         if cfg.snapshot_every and not self.history.snapshots:
             self.history.snapshots.append((start, self.sample_fixed()))  # before training
-        self.last_epoch = start + cfg.num_epochs
+        self.last_epoch = start + num_epochs
         for self.epoch in range(start + 1, self.last_epoch + 1):
-            if cfg.lr_decay == "linear":
-                self._set_lr_scale(1.0 - (self.epoch - start - 1) / cfg.num_epochs)
+            if cfg.lr_decay == "linear":  # over the planned run of config.num_epochs rounds
+                self._set_lr_scale(max(0.0, 1.0 - (self.epoch - 1) / cfg.num_epochs))
             d_records = [self.d_step() for _ in range(cfg.d_steps)]
             g_records = [self.g_step() for _ in range(cfg.g_steps)]
             record = {key: sum(r[key] for r in d_records) / len(d_records) for key in d_records[0]}
@@ -375,22 +434,89 @@ class GANTrainer:
         return self.history
 
     # -- sampling -----------------------------------------------------------
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` fresh samples from G (on the CPU), without touching training's RNG."""
-        return self.generate(self.noise_sampler(n, generator=generator))
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None, ema: bool = False
+    ) -> torch.Tensor:
+        """``n`` fresh samples from G (on the CPU), without touching training's RNG.
+        A conditional GAN needs ``labels`` (``n`` class indices)."""
+        return self.generate(self.noise_sampler(n, generator=generator), labels, ema=ema)
 
-    def sample_fixed(self) -> torch.Tensor:
-        """G's output on the fixed snapshot noise (on the CPU)."""
-        return self.generate(self.fixed_noise)
+    def sample_fixed(self, ema: bool = False) -> torch.Tensor:
+        """G's output on the fixed snapshot noise (and, if conditional, fixed labels)."""
+        return self.generate(self.fixed_noise, self.fixed_labels, ema=ema)
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z) in eval mode, returned on the CPU; G's train/eval mode is restored."""
-        was_training = self.generator.training
-        self.generator.eval()
-        out = self.generator(z.to(self.device)).cpu()
-        self.generator.train(was_training)
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
+        """G(z) (or G(z, labels)) in eval mode, returned on the CPU; G's train/eval
+        mode is restored.  ``ema=True`` uses the moving-average generator."""
+        model = self.generator
+        if ema:
+            if self.ema_generator is None:
+                raise ValueError("no moving-average generator: train with TrainConfig(ema_decay=...) > 0")
+            model = self.ema_generator
+        was_training = model.training
+        model.eval()
+        cond = () if labels is None else (labels.to(self.device),)
+        out = model(z.to(self.device), *cond).cpu()
+        model.train(was_training)
         return out
+
+    # -- checkpoints --------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to go on exactly where training stopped: both networks,
+        both optimisers, the moving average, the round counter, the random-number
+        state, the history and the config (for reference)."""
+        cpu = lambda state: {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in state.items()}  # noqa: E731
+        history = self.history.as_dict()
+        history["snapshots"] = [[epoch, images] for epoch, images in self.history.snapshots]
+        config = asdict(self.config)
+        config["betas"] = list(config["betas"])
+        return {
+            "generator": cpu(self.generator.state_dict()),
+            "discriminator": cpu(self.discriminator.state_dict()),
+            "ema_generator": None if self.ema_generator is None else cpu(self.ema_generator.state_dict()),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "epoch": self.epoch,
+            "ema_updates": self.ema_updates,
+            "rng": self.rng.get_state(),
+            "history": history,
+            "config": config,
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike, **extra: Any) -> None:
+        """Write :meth:`state_dict` (plus ``extra`` entries) atomically to ``path``."""
+        save_checkpoint({**self.state_dict(), **extra}, path, kind="gan")
+
+    def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
+        """Restore a checkpoint written by :meth:`save_checkpoint`; returns its
+        contents.  Raises :class:`~modules.checkpoints.CheckpointError` (one line)
+        for a missing, corrupt or foreign file, or one of another architecture."""
+        data = load_checkpoint(path, kind="gan")
+        backup = copy.deepcopy(self.state_dict())
+        try:
+            self._restore(data, path)
+        except BaseException:  # leave the trainer as it was, not half-loaded
+            self._restore(backup, path)
+            raise
+        return data
+
+    def _restore(self, data: dict[str, Any], path: str | os.PathLike) -> None:
+        load_state(self.generator, data.get("generator"), "generator", path)
+        load_state(self.discriminator, data.get("discriminator"), "discriminator", path)
+        if self.ema_generator is not None:
+            load_state(self.ema_generator, data.get("ema_generator") or data.get("generator"), "generator", path)
+        try:
+            self.opt_g.load_state_dict(data["opt_g"])
+            self.opt_d.load_state_dict(data["opt_d"])
+            self.rng.set_state(data["rng"])
+            self.epoch = int(data["epoch"])
+            self.ema_updates = int(data.get("ema_updates", 0))
+            saved = data["history"]
+            self.history = History(**{k: list(saved[k]) for k in ("epoch", "d_loss", "g_loss", "d_real", "d_fake")})
+            self.history.snapshots = [(int(e), images) for e, images in saved.get("snapshots", [])]
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -1,0 +1,220 @@
+"""Recipes: the trained models that more than one script needs, built in one place.
+
+A recipe is a frozen dataclass of settings plus a function that builds (and, through
+the cache, trains) what those settings describe.  ``dcgan_train.py`` trains the DCGAN
+of lesson 12.1.2 with :func:`build_gan`; ``dcgan_latent.py`` needs the same trained
+generator and asks :func:`pretrained_gan`, which loads it from the cache or trains it
+right there when it is missing: no script depends on another having run first.
+
+:func:`pretrained_classifier` does the same for the small digit classifier that judges
+generated digits in the quality gates and lessons (and extracts features in 12.1.7).
+
+Introduced in lesson 12.1.2 (DCGAN).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from dataclasses import asdict, dataclass, replace
+
+import torch
+import torch.nn.functional as F
+
+from .checkpoints import CheckpointError, cache_path, load_checkpoint, load_state, save_checkpoint
+from .data import normal_noise
+from .image_data import ImageDataset, load_image_dataset
+from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
+from .training import Callback, GANTrainer, TrainConfig, seed_everything
+
+__all__ = ["GANRecipe", "DCGAN_PRESETS", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify"]
+
+
+@dataclass(frozen=True)
+class GANRecipe:
+    """Everything that determines a trained DCGAN (or conditional DCGAN)."""
+
+    dataset: str = "digits"
+    data_dir: str | None = None
+    image_size: int = 32
+    channels: int = 1
+    latent_dim: int = 100
+    width: int = 64
+    upsample: str = "transposed"
+    conditional: bool = False
+    steps: int = 1000
+    batch_size: int = 128
+    lr: float = 2e-4
+    beta1: float = 0.5
+    ema_decay: float = 0.999
+    seed: int = 0
+    cpu_threads: int = 2
+
+    def load_data(self) -> ImageDataset:
+        return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)
+
+
+#: The DCGAN of lesson 12.1.2 in its two presets; ``dcgan_train.py`` declares the same
+#: values as its constants (a test checks that they agree).
+DCGAN_PRESETS = {
+    "full": GANRecipe(dataset="mnist", image_size=64, width=64, batch_size=128, steps=3000, ema_decay=0.999),
+    "docs": GANRecipe(dataset="digits", image_size=32, width=16, batch_size=64, steps=1000, ema_decay=0.99),
+}
+
+
+def build_gan(
+    recipe: GANRecipe,
+    dataset: ImageDataset,
+    device: str = "cpu",
+    callbacks: Sequence[Callback] = (),
+    snapshot_every: int | None = None,
+    progress: bool = False,
+) -> GANTrainer:
+    """A DCGAN (conditional when ``recipe.conditional``) and its trainer, untrained.
+
+    The DCGAN paper's settings: weights initialised by :func:`dcgan_init`, Adam with
+    learning rate 2e-4 and beta1 = 0.5 for both players, one D step per G step,
+    batches drawn from ``dataset``, noise z ~ N(0, I).  The trainer keeps the output
+    on fixed noise every ``snapshot_every`` steps (default: eight times per run).
+    """
+    seed_everything(recipe.seed)  # the initial weights come from the global generator
+    classes = dataset.num_classes if recipe.conditional else 0
+    if recipe.conditional and not classes:
+        raise ValueError(f"dataset {dataset.name!r} has no labels; a conditional GAN needs labelled data")
+    generator = DCGANGenerator(recipe.latent_dim, recipe.image_size, dataset.channels, recipe.width, recipe.upsample, num_classes=classes)
+    discriminator = DCGANDiscriminator(recipe.image_size, dataset.channels, recipe.width, num_classes=classes)
+    generator.apply(dcgan_init)
+    discriminator.apply(dcgan_init)
+    config = TrainConfig(
+        num_epochs=recipe.steps,  # one trainer "epoch" = one D step + one G step
+        batch_size=recipe.batch_size,
+        lr=recipe.lr,
+        betas=(recipe.beta1, 0.999),
+        ema_decay=recipe.ema_decay,
+        seed=recipe.seed,
+        device=device,
+        snapshot_every=max(1, recipe.steps // 8) if snapshot_every is None else snapshot_every,
+        num_snapshot_samples=64 if not classes else 10 * classes,
+        progress=progress,
+        cpu_threads=recipe.cpu_threads,
+    )
+    real = dataset.sample_with_labels if classes else dataset.sample
+    noise = functools.partial(normal_noise, dim=recipe.latent_dim)
+    return GANTrainer(generator, discriminator, real, noise, config, callbacks=callbacks, num_classes=classes)
+
+
+def pretrained_gan(recipe: GANRecipe, device: str = "cpu", dataset: ImageDataset | None = None) -> GANTrainer:
+    """The trained GAN of ``recipe``: from the cache when there, else trained now
+    (quietly) and cached.  A cache file that cannot be used is trained anew."""
+    dataset = dataset if dataset is not None else recipe.load_data()
+    trainer = build_gan(recipe, dataset, device=device)
+    path = cache_path("gan", asdict(recipe))
+    try:
+        trainer.load_checkpoint(path)
+        return trainer
+    except CheckpointError:
+        pass
+    trainer.fit()
+    trainer.save_checkpoint(path, recipe=asdict(recipe))
+    return trainer
+
+
+def save_gan(trainer: GANTrainer, recipe: GANRecipe, path: str | os.PathLike) -> Path:
+    """Save a trainer of ``recipe`` with the recipe inside, so :func:`load_gan` can
+    rebuild the same architecture from the file alone."""
+    trainer.save_checkpoint(path, recipe=asdict(recipe))
+    return Path(path)
+
+
+def cache_gan(trainer: GANTrainer, recipe: GANRecipe) -> Path:
+    """Put a trainer that trained ``recipe`` into the cache (``dcgan_train.py`` does)."""
+    return save_gan(trainer, recipe, cache_path("gan", asdict(recipe)))
+
+
+def load_gan(path: str | os.PathLike, device: str = "cpu") -> tuple[GANTrainer, GANRecipe]:
+    """A trained GAN from a file written by :func:`save_gan` (``--checkpoint``); raises
+    :class:`~modules.checkpoints.CheckpointError` for an unusable file."""
+    data = load_checkpoint(path, kind="gan")
+    try:
+        recipe = GANRecipe(**data["recipe"])
+    except (KeyError, TypeError) as err:
+        raise CheckpointError(f"{path} does not say which GAN recipe it holds ({err})") from None
+    trainer = build_gan(recipe, recipe.load_data(), device=device)
+    trainer.load_checkpoint(path)
+    return trainer, recipe
+
+
+@dataclass(frozen=True)
+class ClassifierRecipe:
+    """Settings of the digit classifier that judges generated images."""
+
+    dataset: str = "digits"
+    image_size: int = 32
+    channels: int = 1
+    images_seen: int = 24000  # about 17 passes over the 1,437 training digits, 1/2 over MNIST
+    batch_size: int = 64
+    lr: float = 2e-3
+    test_fraction: float = 0.2
+    seed: int = 0
+
+
+def train_classifier(recipe: ClassifierRecipe, dataset: ImageDataset) -> tuple[DigitClassifier, float]:
+    """Train :class:`~modules.models.DigitClassifier` on a seeded split of ``dataset``;
+    returns it (in eval mode) and its accuracy on the held-out part."""
+    seed_everything(recipe.seed)
+    train, test = dataset.split(recipe.test_fraction, seed=recipe.seed)
+    model = DigitClassifier(dataset.channels, dataset.num_classes, input_size=dataset.image_size)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    rng = torch.Generator().manual_seed(recipe.seed)
+    epochs = max(1, -(-recipe.images_seen // len(train)))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for _ in range(epochs):
+            for idx in torch.randperm(len(train), generator=rng).split(recipe.batch_size):
+                images, labels = train.tensors(idx)
+                # small random shifts make the judge robust to off-centre generated digits
+                loss = F.cross_entropy(model(_jitter(images, rng)), labels)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        model.eval()
+        accuracy = (classify(model, test.tensors()[0]) == test.labels).float().mean().item()
+    finally:
+        torch.set_num_threads(threads)
+    return model, accuracy
+
+
+def _jitter(images: torch.Tensor, rng: torch.Generator, max_shift: int = 2) -> torch.Tensor:
+    dx, dy = (torch.randint(-max_shift, max_shift + 1, (2,), generator=rng)).tolist()
+    return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
+
+
+@torch.no_grad()
+def classify(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The predicted class of every image (model in eval mode, on the CPU); images of
+    another size are resized to the size the classifier was trained on."""
+    model.eval()
+    images = images.detach().cpu().float()
+    if images.shape[-1] != model.input_size:
+        images = F.interpolate(images, size=(model.input_size, model.input_size), mode="bilinear", align_corners=False, antialias=True)
+    return torch.cat([model(chunk).argmax(dim=1) for chunk in images.split(batch_size)])
+
+
+def pretrained_classifier(recipe: ClassifierRecipe = ClassifierRecipe()) -> tuple[DigitClassifier, float]:
+    """The classifier of ``recipe`` and its held-out accuracy, cached like the GANs."""
+    model = DigitClassifier(recipe.channels, 10, input_size=recipe.image_size)
+    path = cache_path("classifier", asdict(recipe))
+    try:
+        data = load_checkpoint(path, kind="classifier")
+        load_state(model, data.get("model"), "classifier", path)
+        model.eval()
+        return model, float(data["accuracy"])
+    except (CheckpointError, KeyError, TypeError, ValueError):
+        pass
+    dataset = load_image_dataset(recipe.dataset, recipe.image_size, recipe.channels)
+    model, accuracy = train_classifier(replace(recipe), dataset)
+    save_checkpoint({"model": model.state_dict(), "accuracy": accuracy, "recipe": asdict(recipe)}, path, kind="classifier")
+    return model, accuracy
