@@ -35,8 +35,8 @@ $(STAMP): pyproject.toml
 # A clean gallery every time: sphinx-gallery only re-runs a script whose own text
 # changed, so without this a change in modules/ would leave stale figures behind.
 html: $(BOOTSTRAP)
-	rm -rf $(GENERATED) $(BUILDDIR)/html $(BUILDDIR)/doctrees
-	$(VPY) -m sphinx -b html -W --keep-going -d $(BUILDDIR)/doctrees $(SPHINXOPTS) . $(BUILDDIR)/html
+	rm -rf $(GENERATED) $(BUILDDIR)/html $(BUILDDIR)/doctrees $(BUILDDIR)/model-cache
+	GAN_COURSE_CACHE=$(abspath $(BUILDDIR))/model-cache $(VPY) -m sphinx -b html -W --keep-going -d $(BUILDDIR)/doctrees $(SPHINXOPTS) . $(BUILDDIR)/html
 	@echo "The course is in $(BUILDDIR)/html/index.html"
 
 html-noplot: $(BOOTSTRAP)

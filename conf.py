@@ -55,7 +55,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"\.py$",  # execute every lesson script
     "ignore_pattern": r"__init__\.py",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "course_build.TrainersFirst",  # *_train.py first: warms the model cache
     "reset_argv": "course_build.reset_argv",  # every script runs with --preset docs
     "image_scrapers": ("course_build.named_figure_scraper",),
     "matplotlib_animations": (True, "jshtml"),  # animations embed their frames, no ffmpeg

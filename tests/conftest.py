@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "gallery"
 LESSON_SCRIPTS = sorted(p for p in GALLERY.rglob("*.py"))
+# Models the scripts cache for each other: one fresh folder per test session, never ~/.cache
+MODEL_CACHE = Path(tempfile.mkdtemp(prefix="gan-course-test-cache-"))
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,10 @@ def script_path(name: str) -> Path:
     return matches[0]
 
 
-def run_script(name: str, *args: str, timeout: float = 300) -> Run:
+def run_script(name: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Run:
     """Run ``gallery/**/<name>.py args...`` in its own folder, as a subprocess."""
     path = script_path(name)
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT), "GAN_COURSE_CACHE": str(MODEL_CACHE), **(env or {})}
     proc = subprocess.run(
         [sys.executable, path.name, *args],
         cwd=path.parent,

@@ -7,6 +7,14 @@
   on that order, so every figure that has a label (``fig.set_label("training_results")``,
   done by :mod:`modules.plotting`) is also saved as
   ``<gallery dir>/images/named/<script>-<label>.png``; lessons refer to those names.
+* Animations (a matplotlib ``Animation`` held in a top-level variable of a script) are
+  also written as ``<script>-<label>.html``, the JavaScript player sphinx-gallery
+  embeds in the example page, so a lesson can embed the same player with
+  ``.. raw:: html`` and ``:file:``.
+* :class:`TrainersFirst` orders the scripts of a lesson: scripts named ``*_train.py``
+  run first, then the rest by file name.  A script that needs another's trained model
+  finds it in the cache instead of training it again (each still trains it when it is
+  missing, so correctness never depends on the order, only the build time does).
 * In a build without execution (``make html-noplot``) named figures do not exist, so a
   grey placeholder is written for each one a page refers to, and the build stays
   warning-free.
@@ -23,6 +31,7 @@ from pathlib import Path
 
 NAMED_DIR = "named"
 FIGURE_REF = re.compile(r"^\s*\.\.\s+(?:figure|image)::\s+/(\S+/images/named/\S+\.png)\s*$", re.M)
+ANIMATION_REF = re.compile(r"^\s*:file:\s+(\S+/images/named/\S+\.html)\s*$", re.M)
 
 
 def reset_argv(gallery_conf, script_vars):
@@ -30,16 +39,39 @@ def reset_argv(gallery_conf, script_vars):
     return ["--preset", "docs"]
 
 
+class TrainersFirst:
+    """``within_subsection_order``: ``*_train.py`` scripts first, then by file name."""
+
+    def __init__(self, src_dir):
+        self.src_dir = src_dir
+
+    def __call__(self, filename):
+        return (0 if Path(filename).stem.endswith("_train") else 1, filename)
+
+
 def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
     """sphinx-gallery's matplotlib scraper, plus a copy of each labelled figure under its name."""
     import matplotlib.pyplot as plt
+    from matplotlib.animation import Animation
     from sphinx_gallery.scrapers import matplotlib_scraper
 
     paths = block_vars["image_path_iterator"]
     first = len(paths.paths)
     labels = [plt.figure(num).get_label() for num in plt.get_fignums()]
-    rst = matplotlib_scraper(block, block_vars, gallery_conf, **kwargs)
+    animations = {
+        id(value._fig): value
+        for value in block_vars["example_globals"].values()
+        if isinstance(value, Animation) and value._fig.get_label()
+    }
     stem = Path(block_vars["src_file"]).stem
+    named_dir = Path(paths.image_path).parent / NAMED_DIR
+    for num in plt.get_fignums():
+        anim = animations.get(id(plt.figure(num)))
+        if anim is not None:
+            named_dir.mkdir(parents=True, exist_ok=True)
+            html = anim.to_jshtml()
+            (named_dir / f"{stem}-{plt.figure(num).get_label()}.html").write_text(html, encoding="utf-8")
+    rst = matplotlib_scraper(block, block_vars, gallery_conf, **kwargs)
     seen = block_vars.setdefault("_named_figure_labels", set())  # one dict per script run
     for label, path in zip(labels, paths.paths[first:]):
         if not label:
@@ -74,6 +106,11 @@ def _placeholders_for_noplot(app) -> None:
             fig.text(0.5, 0.5, f"{target.name}\nis drawn by `make html` (this build skipped execution)", ha="center", va="center")
             fig.savefig(target)
             plt.close(fig)
+        for ref in ANIMATION_REF.findall(page.read_text(encoding="utf-8")):
+            target = (page.parent / ref).resolve()
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(f"<p><em>{target.name} is drawn by <code>make html</code> (this build skipped execution)</em></p>\n", encoding="utf-8")
 
 
 def setup(app):

@@ -1,0 +1,187 @@
+"""
+DCGAN: a convolutional GAN that writes digits
+=============================================
+
+Lesson :ref:`module-12-1-2-dcgan`, script 1 of 3.
+
+A deep convolutional GAN (Radford et al., 2016) trained with the course's one
+trainer: transposed convolutions grow a 4x4 map into an image, strided convolutions
+shrink it back to one real-or-fake logit, BatchNorm and the DCGAN initialisation keep
+the game stable.  The script prints the layer shapes, trains, and draws the same
+noise vectors at several points of training, the final samples next to real digits,
+the losses and D's beliefs, and the digit classes the generator produces.
+
+Run it yourself::
+
+    python dcgan_train.py                        # full preset: MNIST at 64x64 (downloads MNIST once)
+    python dcgan_train.py --preset docs          # the quick run this page shows (offline digits, 32x32)
+    python dcgan_train.py --dataset fashion-mnist
+    python dcgan_train.py --data-dir ~/my_images --image-size 64
+    python dcgan_train.py --preset docs --steps 500 --checkpoint half.pt
+    python dcgan_train.py --preset docs --resume half.pt   # go on to --steps in total
+"""
+
+# %%
+# Settings
+# --------
+# Every constant is also a flag (``--dataset``, ``--image-size``, ``--latent-dim``,
+# ``--width``, ``--batch-size``, ``--lr``, ``--beta1``, ``--steps``, ``--ema-decay``,
+# ``--seed``).  The full preset is the classic setting of the DCGAN paper: MNIST at
+# 64x64, batch 128, Adam with learning rate 2e-4 and beta1 = 0.5.  The docs preset
+# trains narrower networks on the 1,797 handwritten digits that ship with
+# scikit-learn (8x8 pixels, upscaled to 32x32), so it runs offline in seconds.
+
+DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir PATH
+IMAGE_SIZE = 64  # a power of two: 4x4, doubled until this size
+LATENT_DIM = 100  # size of the noise vector z
+WIDTH = 64  # channels of G's last hidden layer (and D's first); doubled per layer
+BATCH_SIZE = 128
+LEARNING_RATE = 2e-4  # Adam, both players
+BETA1 = 0.5  # Adam's momentum; the default 0.9 makes DCGAN training oscillate
+STEPS = 3000  # one step = one D update + one G update
+EMA_DECAY = 0.999  # moving average of G's weights (0 switches it off)
+SEED = 0
+DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "steps": 1000, "ema_decay": 0.99}
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from modules.cli import Option, at_least, fraction, image_size, or_exit, parse_script_args, positive, train_or_exit
+from modules.image_data import DATASETS
+from modules.metrics import class_shares
+from modules.models import layer_shapes
+from modules.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
+from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, save_gan
+from modules.training import EvalEvery
+
+args = parse_script_args(
+    [
+        Option("dataset", DATASET, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
+        Option("data_dir", None, str, "train on your own folder of images instead (ImageFolder layout or flat)"),
+        Option("image_size", IMAGE_SIZE, int, "image height and width", image_size),
+        Option("latent_dim", LATENT_DIM, int, "size of the noise vector", at_least(1)),
+        Option("width", WIDTH, int, "base number of channels", at_least(1)),
+        Option("batch_size", BATCH_SIZE, int, "images per batch", at_least(2)),
+        Option("lr", LEARNING_RATE, float, "Adam learning rate (both players)", positive),
+        Option("beta1", BETA1, float, "Adam beta1", fraction),
+        Option("steps", STEPS, int, "training steps", at_least(1)),
+        Option("ema_decay", EMA_DECAY, float, "decay of the generator's moving average (0: off)", fraction),
+        Option("checkpoint", None, str, "also save the trained GAN to this file"),
+        Option("resume", None, str, "resume from this checkpoint (trains up to --steps in total)"),
+    ],
+    DOCS_PRESET,
+    description="Train a DCGAN on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
+    seed=SEED,
+)
+recipe = GANRecipe(
+    dataset=args.dataset,
+    data_dir=args.data_dir,
+    image_size=args.image_size,
+    latent_dim=args.latent_dim,
+    width=args.width,
+    batch_size=args.batch_size,
+    lr=args.lr,
+    beta1=args.beta1,
+    steps=args.steps,
+    ema_decay=args.ema_decay,
+    seed=args.seed,
+)
+dataset = or_exit(recipe.load_data)
+print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
+
+# %%
+# The two networks, layer by layer
+# --------------------------------
+# :func:`modules.recipes.build_gan` builds the DCGAN generator and discriminator of
+# :mod:`modules.models`, applies the DCGAN initialisation and hands both to the
+# shared trainer.  The generator doubles the image size at every layer and halves the
+# channels; the discriminator does the opposite.  No pooling, no fully connected
+# hidden layers, BatchNorm everywhere except G's output and D's input.
+
+log_every = max(1, recipe.steps // 5)
+
+
+def report(step, record, _):
+    return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} D loss={record['d_loss']:.3f} G loss={record['g_loss']:.3f}"
+
+
+trainer = build_gan(
+    recipe,
+    dataset,
+    device=args.device,
+    callbacks=[EvalEvery(log_every, lambda t: None, report)],
+    progress=args.progress,
+)
+z = torch.zeros(2, recipe.latent_dim)
+for model, inputs in ((trainer.generator, (z,)), (trainer.discriminator, (trainer.generator(z),))):
+    print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters")
+    for name, kind, shape in layer_shapes(model, *inputs):
+        if kind in ("ConvTranspose2d", "Conv2d", "Tanh"):
+            print(f"  {name:<8} {kind:<16} -> {tuple(shape[1:])}")
+
+# %%
+# Training
+# --------
+# One step is one discriminator update on a real and a fake batch followed by one
+# generator update.  Every few hundred steps the script prints D's mean belief on the
+# real batch, D(x), and on the fakes, D(G(z)).
+
+if args.resume:
+    or_exit(trainer.load_checkpoint, args.resume)
+    print(f"resumed from {args.resume} at step {trainer.epoch}")
+history = train_or_exit(trainer, max(0, recipe.steps - trainer.epoch))
+cached = cache_gan(trainer, recipe)  # dcgan_latent.py finds the trained generator here
+print(f"cached as {cached.name}")
+if args.checkpoint:
+    or_exit(save_gan, trainer, recipe, args.checkpoint)
+    print(f"saved checkpoint: {args.checkpoint}")
+
+# %%
+# The same noise over training
+# ----------------------------
+# The trainer kept the generator's output on one fixed batch of noise every
+# ``steps / 8`` steps.  Blobs first, then strokes, then digits.
+
+fig = plot_image_progress(trainer.history.snapshots, label="progress", max_panels=5, n=16)
+
+# %%
+# Final samples next to real digits
+# ---------------------------------
+# Left, real training images; middle, the trained generator; right, the moving
+# average of its weights (``--ema-decay``), sampled from the same noise.
+
+real, _ = dataset.tensors(torch.arange(min(64, len(dataset))))
+noise = torch.Generator().manual_seed(args.seed + 2)
+fixed = trainer.noise_sampler(64, generator=noise)
+panels = {f"real ({dataset.name})": real, "generator": trainer.generate(fixed)}
+if trainer.ema_generator is not None:
+    panels["moving average of G"] = trainer.generate(fixed, ema=True)
+fig = plot_image_panels(panels, label="real_vs_generated")
+
+# %%
+# Losses and D's beliefs
+# ----------------------
+# Smoothed over 25 steps.  Neither loss goes to zero: each player's progress is
+# the other's setback.  D(x) stays above D(G(z)) but neither sticks to 1 or 0.
+
+fig = plot_training_curves(history, label="training_curves", smooth=25)
+
+# %%
+# Which digits does it write?
+# ---------------------------
+# A small classifier trained on the real images (held-out accuracy printed below)
+# labels 1,000 generated samples.  A generator that has collapsed onto a few modes
+# shows up here as missing bars.
+
+if dataset.num_classes == 10:
+    judge, accuracy = pretrained_classifier(ClassifierRecipe(dataset=dataset.name))
+    samples = trainer.sample(1000, generator=torch.Generator().manual_seed(args.seed + 3))
+    shares = class_shares(classify(judge, samples), 10)
+    real_shares = class_shares(dataset.labels, 10)
+    fig = plot_class_shares(shares, real_shares, dataset.class_names, label="class_shares", floor=0.03)
+    covered = int((shares >= 0.03).sum())
+    print(f"digit classifier: {accuracy:.1%} accurate on held-out real images")
+    print("generated classes: " + " ".join(f"{name}={share:.1%}" for name, share in zip(dataset.class_names, shares.tolist())))
+    print(f"classes with at least 3% of 1000 samples: {covered} of 10")
+plt.show()

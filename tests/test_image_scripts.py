@@ -1,0 +1,187 @@
+"""The image lessons' scripts (12.1.2 DCGAN, 12.1.3 conditional GANs), run as a student
+runs them: quality gates in the docs preset, checkpoints and resume through the
+command line, a student's own images, and bad input ending in one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import asdict
+
+import pytest
+import torch
+from PIL import Image
+
+from conftest import run_script, script_path
+from modules.recipes import DCGAN_PRESETS
+
+DOCS = ("--preset", "docs")
+pytestmark = pytest.mark.slow
+
+
+def one_line_error(run) -> str:
+    assert run.returncode == 2, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    return lines[0]
+
+
+# --------------------------------------------------------------------------------------
+# Quality gates (docs preset, exactly as the site build runs them)
+# --------------------------------------------------------------------------------------
+def test_dcgan_covers_the_digit_classes(script_run):
+    """At least 9 of the 10 digits, each in at least 3% of 1,000 samples."""
+    run = script_run("dcgan_train", *DOCS)
+    assert run.returncode == 0, run.stderr[-3000:]
+    shares = re.search(r"^generated classes: (.*)$", run.stdout, re.M)
+    assert shares, run.stdout[-2000:]
+    values = [float(v) for v in re.findall(r"\d=(\d+\.\d)%", shares.group(1))]
+    assert len(values) == 10
+    assert sum(v >= 3.0 for v in values) >= 9, shares.group(0)
+    accuracy = float(re.search(r"digit classifier: (\d+\.\d)% accurate", run.stdout).group(1))
+    assert accuracy >= 95.0  # the judge itself must be trustworthy
+
+
+def test_conditional_gan_draws_the_digit_asked_for(script_run):
+    run = script_run("conditional_gan", *DOCS)
+    assert run.returncode == 0, run.stderr[-3000:]
+    match = re.search(r"^samples recognised as the digit asked for: (\d+\.\d)% of 1000$", run.stdout, re.M)
+    assert match, run.stdout[-2000:]
+    assert float(match.group(1)) >= 80.0
+
+
+def test_latent_and_upsampling_scripts_run(script_run):
+    latent = script_run("dcgan_latent", *DOCS)
+    assert latent.returncode == 0, latent.stderr[-3000:]
+    generated, training = map(float, re.search(r"generated (\d+\.\d+), training images (\d+\.\d+)", latent.stdout).groups())
+    assert generated > 0.5 * training  # samples are not near-copies of training images
+    up = script_run("dcgan_upsampling", *DOCS)
+    assert up.returncode == 0, up.stderr[-3000:]
+    strength = dict(re.findall(r"^untrained (\w+)\s*: checkerboard strength (\d\.\d+)$", up.stdout, re.M))
+    assert float(strength["transposed"]) > 10 * float(strength["resize"])  # the artefact is real
+
+
+def test_dcgan_train_constants_match_the_shared_presets():
+    """dcgan_latent.py and dcgan_upsampling.py load the DCGAN from the cache under the
+    recipe in modules.recipes.DCGAN_PRESETS; dcgan_train.py must train that recipe."""
+    tree = ast.parse(script_path("dcgan_train").read_text(encoding="utf-8"))
+    constants = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
+    }
+    names = {"dataset": "DATASET", "image_size": "IMAGE_SIZE", "latent_dim": "LATENT_DIM", "width": "WIDTH",
+             "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "beta1": "BETA1", "steps": "STEPS",
+             "ema_decay": "EMA_DECAY", "seed": "SEED"}  # fmt: skip
+    full = {field: constants[const] for field, const in names.items()}
+    docs = {**full, **constants["DOCS_PRESET"]}
+    for preset, values in (("full", full), ("docs", docs)):
+        recipe = asdict(DCGAN_PRESETS[preset])
+        assert {k: recipe[k] for k in values} == values, preset
+
+
+# --------------------------------------------------------------------------------------
+# Checkpoints through the command line
+# --------------------------------------------------------------------------------------
+def generator_state(path):
+    return torch.load(path, map_location="cpu", weights_only=True)["generator"]
+
+
+def test_resume_equals_one_straight_run(tmp_path):
+    short = ("--steps", "12", "--batch-size", "16")
+    a, b, c = tmp_path / "a.pt", tmp_path / "b.pt", tmp_path / "c.pt"
+    first = run_script("dcgan_train", *DOCS, "--steps", "5", "--batch-size", "16", "--checkpoint", str(a))
+    assert first.returncode == 0, first.stderr[-2000:]
+    resumed = run_script("dcgan_train", *DOCS, *short, "--resume", str(a), "--checkpoint", str(b))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stdout and "at step 5" in resumed.stdout
+    straight = run_script("dcgan_train", *DOCS, *short, "--checkpoint", str(c))
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    sb, sc = generator_state(b), generator_state(c)
+    assert sb.keys() == sc.keys()
+    assert all(torch.equal(sb[k], sc[k]) for k in sb)
+    # and the checkpoint holds a trained model another script can use
+    latent = run_script("dcgan_latent", *DOCS, "--checkpoint", str(c), "--pairs", "1", "--keyframes", "2", "--frames-between", "1")
+    assert latent.returncode == 0, latent.stderr[-2000:]
+    assert f"generator: {c}, trained 12 steps" in latent.stdout
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+    ckpt = tmp_path / "w16.pt"
+    assert run_script("dcgan_train", *DOCS, "--steps", "2", "--batch-size", "8", "--checkpoint", str(ckpt)).returncode == 0
+    run = run_script("dcgan_train", *DOCS, "--steps", "4", "--width", "8", "--resume", str(ckpt))
+    assert "different" in one_line_error(run)
+
+
+@pytest.mark.parametrize(
+    "script,args,expected",
+    [
+        ("dcgan_train", ("--image-size", "48"), "power of two"),
+        ("dcgan_train", ("--image-size", "0"), "power of two"),
+        ("dcgan_train", ("--dataset", "cifar-100"), "invalid choice"),
+        ("dcgan_train", ("--beta1", "1.5"), "--beta1"),
+        ("dcgan_train", ("--device", "tpu"), "unknown device"),
+        ("conditional_gan", ("--digit", "12"), "--digit"),
+        ("dcgan_train", ("--resume", "missing.pt"), "no checkpoint"),
+        ("dcgan_latent", ("--checkpoint", "missing.pt"), "no checkpoint"),
+    ],
+)
+def test_bad_flags_give_one_line_and_exit_2(script, args, expected):
+    assert expected in one_line_error(run_script(script, *DOCS, *args))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all\n", b"PK\x03\x04 truncated zip"])
+def test_corrupt_checkpoint_gives_one_line_and_exit_2(tmp_path, content):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(content)
+    assert "checkpoint" in one_line_error(run_script("dcgan_train", *DOCS, "--resume", str(bad)))
+    assert "checkpoint" in one_line_error(run_script("dcgan_latent", *DOCS, "--checkpoint", str(bad)))
+
+
+def test_foreign_torch_file_is_refused(tmp_path):
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {"w": torch.zeros(3)}}, foreign)
+    assert "not a checkpoint written by this course" in one_line_error(run_script("dcgan_latent", *DOCS, "--checkpoint", str(foreign)))
+
+
+def test_bad_input_leaves_nothing_half_written(tmp_path):
+    out = tmp_path / "out.pt"
+    one_line_error(run_script("dcgan_train", *DOCS, "--image-size", "48", "--checkpoint", str(out)))
+    one_line_error(run_script("dcgan_train", *DOCS, "--resume", str(tmp_path / "missing.pt"), "--checkpoint", str(out)))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------
+# Data: offline MNIST, a student's own folder
+# --------------------------------------------------------------------------------------
+def test_mnist_offline_names_the_offline_alternative(tmp_path):
+    env = {"GAN_COURSE_OFFLINE": "1", "GAN_COURSE_DATA": str(tmp_path)}
+    for script in ("dcgan_train", "conditional_gan"):
+        message = one_line_error(run_script(script, "--dataset", "mnist", "--steps", "2", "--device", "cpu", env=env))
+        assert "--dataset digits" in message
+
+
+def test_trains_on_a_folder_of_images(tmp_path):
+    folder = tmp_path / "shapes"
+    for label, value in (("dark", 40), ("light", 220)):
+        (folder / label).mkdir(parents=True)
+        for i in range(6):
+            Image.new("RGB", (20 + i, 24), (value, value - 10, value)).save(folder / label / f"{i}.png")
+    run = run_script("dcgan_train", *DOCS, "--data-dir", str(folder), "--image-size", "16", "--steps", "3", "--batch-size", "4")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "data=folder: 12 images, 16x16" in run.stdout
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for i in range(3):
+        Image.new("L", (30, 30), 30 * i).save(flat / f"img{i}.jpg")
+    run = run_script("conditional_gan", *DOCS, "--data-dir", str(flat), "--steps", "2")
+    assert "class sub-folders" in one_line_error(run)
+    assert "is not a folder" in one_line_error(run_script("dcgan_train", *DOCS, "--data-dir", str(tmp_path / "nope")))
+
+
+@pytest.mark.parametrize("script", ["dcgan_train", "dcgan_latent", "dcgan_upsampling", "conditional_gan"])
+def test_help_lists_the_flags(script):
+    run = run_script(script, "--help")
+    assert run.returncode == 0 and "--preset" in run.stdout and "--seed" in run.stdout
