@@ -98,6 +98,7 @@ def build_gan(
         snapshot_every=max(1, recipe.steps // 8) if snapshot_every is None else snapshot_every,
         num_snapshot_samples=64 if not classes else 10 * classes,
         progress=progress,
+        progress_unit="step",
         cpu_threads=recipe.cpu_threads,
     )
     real = dataset.sample_with_labels if classes else dataset.sample

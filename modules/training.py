@@ -135,6 +135,7 @@ class TrainConfig:
     snapshot_every: int = 0
     num_snapshot_samples: int = 64
     progress: bool = False
+    progress_unit: str = "epoch"
     cpu_threads: int | None = 1
     ema_decay: float = 0.0
 
@@ -407,7 +408,7 @@ class GANTrainer:
         self.discriminator.train()
         for cb in self.callbacks:
             cb.on_train_start(self)
-        bar = _progress_bar(num_epochs, enabled=cfg.progress)
+        bar = _progress_bar(num_epochs, enabled=cfg.progress, unit=cfg.progress_unit)
         start = self.epoch
         if cfg.snapshot_every and not self.history.snapshots:
             self.history.snapshots.append((start, self.sample_fixed()))  # before training
@@ -519,10 +520,11 @@ class GANTrainer:
             raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
 
 
-def _progress_bar(total: int, enabled: bool):
-    """A tqdm bar on stderr when enabled (a terminal run), else ``None`` (docs build)."""
+def _progress_bar(total: int, enabled: bool, unit: str = "epoch"):
+    """A tqdm bar on stderr when enabled (a terminal run), else ``None`` (docs build);
+    it shows the rate and the time remaining."""
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, file=sys.stderr, unit="epoch", dynamic_ncols=True)
+    return tqdm(total=total, file=sys.stderr, unit=unit, dynamic_ncols=True)

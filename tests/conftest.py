@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 import sys
@@ -16,6 +18,7 @@ GALLERY = ROOT / "gallery"
 LESSON_SCRIPTS = sorted(p for p in GALLERY.rglob("*.py"))
 # Models the scripts cache for each other: one fresh folder per test session, never ~/.cache
 MODEL_CACHE = Path(tempfile.mkdtemp(prefix="gan-course-test-cache-"))
+atexit.register(shutil.rmtree, MODEL_CACHE, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,22 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-LESSON_RST = ROOT / "docs" / "12_1_1_gan_architecture.rst"
+LESSONS = sorted((ROOT / "docs").glob("12_1_*.rst"))  # one gallery folder per lesson, same name
 NAMED_FIGURE = re.compile(r"^\s*\.\.\s+figure::\s+/(\S+/images/named/(\S+\.png))\s*$", re.M)
-GALLERY_OUT = ROOT / "auto_examples" / "12_1_1_gan_architecture"
+ANIMATION = re.compile(r"^\s*:file:\s+(\S+/images/named/(\S+\.html))\s*$", re.M)
+by_lesson = pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 
+
+def gallery_out(lesson: Path) -> Path:
+    return ROOT / "auto_examples" / lesson.stem
+
+
+def scripts_of(lesson: Path) -> list[str]:
+    return sorted(p.stem for p in (ROOT / "gallery" / lesson.stem).glob("*.py"))
+
+
+def html_page(html: Path, lesson: Path) -> Path:
+    return html / "docs" / f"{lesson.stem}.html"
 
 def git_status() -> str:
     return subprocess.run(
@@ -86,23 +98,26 @@ def test_build_leaves_git_status_unchanged(site):
     assert after == before, f"the build changed the working tree:\n{after}"
 
 
-def test_every_lesson_script_was_executed(site):
-    for script in ("gan_architecture", "gan_patterns"):
-        rst = (GALLERY_OUT / f"{script}.rst").read_text(encoding="utf-8")
+def test_lessons_and_galleries_match():
+    assert len(LESSONS) >= 3
+    for lesson in LESSONS:
+        assert scripts_of(lesson), f"{lesson.name} has no gallery folder gallery/{lesson.stem}/ with scripts"
+
+
+@by_lesson
+def test_every_lesson_script_was_executed(site, lesson):
+    for script in scripts_of(lesson):
+        rst = (gallery_out(lesson) / f"{script}.rst").read_text(encoding="utf-8")
         assert "sphx-glr-script-out" in rst, f"{script}.py shows no executed output"
-        assert "preset=docs" in rst, f"{script}.py did not run with the docs preset"
+        assert "preset=docs" in rst or "the docs preset of" in rst, f"{script}.py did not run with the docs preset"
 
 
-def test_lesson_figures_exist_and_are_shown(site):
+@by_lesson
+def test_lesson_figures_exist_and_are_shown(site, lesson):
     html, *_ = site
-    refs = NAMED_FIGURE.findall(LESSON_RST.read_text(encoding="utf-8"))
-    names = {name for _, name in refs}
-    assert {
-        "gan_architecture-architecture.png",
-        "gan_architecture-training_results.png",
-        "gan_patterns-real_vs_generated.png",
-    } <= names
-    page = parse(html / "docs" / "12_1_1_gan_architecture.html")
+    refs = NAMED_FIGURE.findall(lesson.read_text(encoding="utf-8"))
+    assert len(refs) >= 3, "a lesson shows the figures its scripts draw"
+    page = parse(html_page(html, lesson))
     shown = {Path(src).name for src in page.imgs}
     for path, name in refs:
         produced = ROOT / path
@@ -112,24 +127,42 @@ def test_lesson_figures_exist_and_are_shown(site):
         assert copied.is_file() and copied.read_bytes() == produced.read_bytes()
 
 
-def test_named_figures_are_the_numbered_ones(site):
+def test_animation_is_embedded_in_the_lesson(site):
+    """The DCGAN lesson plays the latent walk from JavaScript frames (no video file)."""
+    html, *_ = site
+    lesson = ROOT / "docs" / "12_1_2_dcgan.rst"
+    refs = ANIMATION.findall(lesson.read_text(encoding="utf-8"))
+    assert refs, "the DCGAN lesson embeds no animation"
+    page = html_page(html, lesson).read_text(encoding="utf-8")
+    for path, _ in refs:
+        produced = (lesson.parent / path).resolve()
+        assert produced.is_file() and "Animation" in produced.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64") >= 10, "the page holds no animation frames"
+
+
+@by_lesson
+def test_named_figures_are_the_numbered_ones(site, lesson):
     """Each named figure is a byte copy of one of the figures on the script's example page."""
-    for named in (GALLERY_OUT / "images" / "named").glob("*.png"):
+    out = gallery_out(lesson)
+    named_files = list((out / "images" / "named").glob("*.png"))
+    assert named_files
+    for named in named_files:
         script = named.stem.split("-")[0]
-        numbered = sorted((GALLERY_OUT / "images").glob(f"sphx_glr_{script}_[0-9][0-9][0-9].png"))
+        numbered = sorted((out / "images").glob(f"sphx_glr_{script}_[0-9][0-9][0-9].png"))
         assert any(n.read_bytes() == named.read_bytes() for n in numbered), named.name
 
 
-def test_lesson_links_scripts_and_example_pages(site):
+@by_lesson
+def test_lesson_links_scripts_and_example_pages(site, lesson):
     html, *_ = site
-    page_path = html / "docs" / "12_1_1_gan_architecture.html"
+    page_path = html_page(html, lesson)
     page = parse(page_path)
-    for script in ("gan_architecture", "gan_patterns"):
+    for script in scripts_of(lesson):
         downloads = [h for h in page.hrefs if "_downloads/" in h and h.endswith(f"/{script}.py")]
         assert downloads, f"no download link for {script}.py"
         target = (page_path.parent / downloads[0]).resolve()
         assert target.is_file() and target.read_text() == next(ROOT.glob(f"gallery/*/{script}.py")).read_text()
-        examples = [h for h in page.hrefs if h.split("#")[0].endswith(f"auto_examples/12_1_1_gan_architecture/{script}.html")]
+        examples = [h for h in page.hrefs if h.split("#")[0].endswith(f"auto_examples/{lesson.stem}/{script}.html")]
         assert examples, f"no link to the example page of {script}.py"
         example = (page_path.parent / examples[0].split("#")[0]).resolve()
         assert example.is_file()
@@ -138,19 +171,26 @@ def test_lesson_links_scripts_and_example_pages(site):
         assert any(h.endswith(f"{script}.py") for h in example_links)
 
 
-def test_quick_start_output_is_what_the_build_printed(site):
-    """The Quick Start's expected output is the output of the executed script."""
-    lesson = LESSON_RST.read_text(encoding="utf-8")
-    block = lesson.split("**Expected output**", 1)[1].split("\n\n", 3)
+@by_lesson
+def test_quick_start_output_is_what_the_build_printed(site, lesson):
+    """The Quick Start's expected output is the output of the executed script (the
+    first script the Quick Start includes code from)."""
+    text = lesson.read_text(encoding="utf-8")
+    quick = text.split("Quick Start", 1)[1].split("Core Concepts", 1)[0]
+    script = re.search(r"literalinclude:: /gallery/[^/]+/(\w+)\.py", quick)
+    assert script and "**Expected output**" in quick, "the Quick Start shows code and what it prints"
+    block = quick.split("**Expected output**", 1)[1].split("\n\n", 3)
     expected = [line.strip() for line in block[2].splitlines() if line.strip()]
-    executed = (GALLERY_OUT / "gan_architecture.rst").read_text(encoding="utf-8")
+    assert expected
+    executed = (gallery_out(lesson) / f"{script.group(1)}.rst").read_text(encoding="utf-8")
     for line in expected:
         assert line in executed, f"quick start claims {line!r}, the build printed otherwise"
 
 
-def test_lesson_page_has_the_seed_format(site):
+@by_lesson
+def test_lesson_page_has_the_seed_format(site, lesson):
     html, *_ = site
-    text = (html / "docs" / "12_1_1_gan_architecture.html").read_text(encoding="utf-8")
+    text = html_page(html, lesson).read_text(encoding="utf-8")
     for heading in (
         "Overview", "Learning Objectives", "Quick Start", "Core Concepts", "Hands-On Exercises",
         "Summary", "Key Takeaways", "Common Pitfalls", "References",
@@ -163,7 +203,7 @@ def test_lesson_page_has_the_seed_format(site):
 def test_math_is_rendered_by_a_local_mathjax(site):
     """The formulas of a lesson render without a network: MathJax ships with the site."""
     html, *_ = site
-    page_path = html / "docs" / "12_1_1_gan_architecture.html"
+    page_path = html_page(html, LESSONS[0])
     scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page_path.read_text(encoding="utf-8"))
     assert scripts and all("://" not in s for s in scripts), scripts
     assert all((page_path.parent / s).resolve().is_file() for s in scripts)
@@ -178,7 +218,11 @@ def test_noplot_build_works_without_executing(site, tmp_path):
     proc = make("html-noplot", tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "no examples were executed" in proc.stdout
-    for path, name in NAMED_FIGURE.findall(LESSON_RST.read_text(encoding="utf-8")):
-        assert (ROOT / path).is_file(), f"no placeholder for {name}"
-        assert (tmp_path / "html-noplot" / "_images" / name).is_file()
-    assert not list((GALLERY_OUT / "images").glob("sphx_glr_*_001.png"))  # nothing executed
+    for lesson in LESSONS:
+        text = lesson.read_text(encoding="utf-8")
+        for path, name in NAMED_FIGURE.findall(text):
+            assert (ROOT / path).is_file(), f"no placeholder for {name}"
+            assert (tmp_path / "html-noplot" / "_images" / name).is_file()
+        for path, _ in ANIMATION.findall(text):
+            assert (lesson.parent / path).resolve().is_file(), f"no placeholder for {path}"
+        assert not list((gallery_out(lesson) / "images").glob("sphx_glr_*_001.png"))  # nothing executed

@@ -65,9 +65,11 @@ def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
     }
     stem = Path(block_vars["src_file"]).stem
     named_dir = Path(paths.image_path).parent / NAMED_DIR
+    animated = set()  # labels of animated figures: sphinx-gallery stores those as .gif
     for num in plt.get_fignums():
         anim = animations.get(id(plt.figure(num)))
         if anim is not None:
+            animated.add(plt.figure(num).get_label())
             named_dir.mkdir(parents=True, exist_ok=True)
             html = anim.to_jshtml()
             (named_dir / f"{stem}-{plt.figure(num).get_label()}.html").write_text(html, encoding="utf-8")
@@ -79,6 +81,8 @@ def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
         if label in seen:
             raise RuntimeError(f"{stem}: two figures are labelled {label!r}; labels must be unique within a script")
         seen.add(label)
+        if label in animated:  # the named artefact of an animation is its .html player
+            continue
         target = Path(path).parent / NAMED_DIR / f"{stem}-{label}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
