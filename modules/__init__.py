@@ -4,9 +4,12 @@ The lesson scripts in ``gallery/`` are thin: they tell a lesson's story and impo
 everything else from here.  The package is organised by what things are:
 
 * :mod:`modules.data` -- target distributions, noise samplers, toy image patterns
-* :mod:`modules.models` -- generator and discriminator families
+* :mod:`modules.image_data` -- the image dataset factory (digits, MNIST, folders)
+* :mod:`modules.models` -- generator and discriminator families, the digit classifier
 * :mod:`modules.losses` -- GAN objectives, each a small object the trainer calls
 * :mod:`modules.training` -- the one trainer every lesson uses
+* :mod:`modules.checkpoints` -- safe, atomic checkpoint files and the model cache
+* :mod:`modules.recipes` -- trained models several scripts share (cached)
 * :mod:`modules.metrics` -- numbers the lessons report and the tests check
 * :mod:`modules.plotting` -- the figures the lessons show
 * :mod:`modules.cli` -- top-of-file constants to flags, presets, bad-input handling
