@@ -314,10 +314,10 @@ class DCGANDiscriminator(nn.Module):
 
 
 def dcgan_init(module: nn.Module) -> None:
-    """The DCGAN paper's initialisation; use as ``model.apply(dcgan_init)``.
+    """DCGAN weight initialisation; use as ``model.apply(dcgan_init)``.
 
-    Convolution (and linear) weights ~ N(0, 0.02), BatchNorm scales ~ N(1, 0.02),
-    biases 0.  Small, centred weights keep early activations in the range where
+    Convolution (and linear) weights ~ N(0, 0.02), as in the DCGAN paper; BatchNorm
+    scales ~ N(1, 0.02) and biases 0, as in PyTorch's DCGAN example.  Small, centred weights keep early activations in the range where
     BatchNorm, ReLU and tanh behave; the BatchNorm scales start near the identity.
     """
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):

@@ -169,12 +169,13 @@ def train_classifier(recipe: ClassifierRecipe, dataset: ImageDataset) -> tuple[D
     model = DigitClassifier(dataset.channels, dataset.num_classes, input_size=dataset.image_size)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     rng = torch.Generator().manual_seed(recipe.seed)
-    epochs = max(1, -(-recipe.images_seen // len(train)))
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        for _ in range(epochs):
+        seen = 0
+        while seen < recipe.images_seen:  # whole passes over the data (about 17 for the digits)
             for idx in torch.randperm(len(train), generator=rng).split(recipe.batch_size):
+                seen += max(len(idx), recipe.batch_size)  # a tiny dataset counts full batches
                 images, labels = train.tensors(idx)
                 # small random shifts make the judge robust to off-centre generated digits
                 loss = F.cross_entropy(model(_jitter(images, rng)), labels)

@@ -179,9 +179,30 @@ def test_trains_on_a_folder_of_images(tmp_path):
     run = run_script("conditional_gan", *DOCS, "--data-dir", str(flat), "--steps", "2")
     assert "class sub-folders" in one_line_error(run)
     assert "is not a folder" in one_line_error(run_script("dcgan_train", *DOCS, "--data-dir", str(tmp_path / "nope")))
+    ten = tmp_path / "ten"  # ten classes, like the digits, but not digits: no digit classifier
+    for c in range(10):
+        (ten / f"class{c}").mkdir(parents=True)
+        Image.new("L", (16, 16), 20 * c).save(ten / f"class{c}" / "a.png")
+    run = run_script("conditional_gan", *DOCS, "--data-dir", str(ten), "--image-size", "16", "--steps", "2", "--batch-size", "4", "--digit", "3")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "10 classes" in run.stdout and "recognised" not in run.stdout
 
 
 @pytest.mark.parametrize("script", ["dcgan_train", "dcgan_latent", "dcgan_upsampling", "conditional_gan"])
 def test_help_lists_the_flags(script):
     run = run_script(script, "--help")
     assert run.returncode == 0 and "--preset" in run.stdout and "--seed" in run.stdout
+
+
+def test_full_preset_runs_the_classic_setting_on_mnist_files(tmp_path):
+    """The full preset (MNIST, 64x64, width 64, batch 128, Adam 2e-4 / beta1 0.5) on
+    small MNIST-format files the test writes, for two steps on the CPU."""
+    from test_image_data import write_mnist_files
+
+    write_mnist_files(tmp_path, "MNIST")
+    env = {"GAN_COURSE_OFFLINE": "1", "GAN_COURSE_DATA": str(tmp_path)}
+    run = run_script("dcgan_train", "--steps", "2", "--device", "cpu", env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "preset=full device=cpu data=mnist" in run.stdout and "64x64" in run.stdout
+    assert "net.12   ConvTranspose2d  -> (1, 64, 64)" in run.stdout  # four doublings from 4x4
+    assert "(512, 4, 4)" in run.stdout  # width 64 * 8 channels at 4x4

@@ -123,7 +123,7 @@ use_ema = trainer.ema_generator is not None
 # decides the digit while z decides the style: thickness, slant, size.  A red frame
 # marks an image the classifier did not recognise as its row's digit.
 
-judge, accuracy = pretrained_classifier(ClassifierRecipe(dataset=dataset.name)) if dataset.num_classes == 10 else (None, None)
+judge, accuracy = pretrained_classifier(ClassifierRecipe(dataset=dataset.name)) if dataset.name != "folder" else (None, None)
 rng = torch.Generator().manual_seed(args.seed + 5)
 z = trainer.noise_sampler(args.columns, generator=rng)
 k = dataset.num_classes
