@@ -18,18 +18,21 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from .checkpoints import CheckpointError, cache_path, load_checkpoint, load_state, save_checkpoint
 from .data import normal_noise
-from .image_data import ImageDataset, load_image_dataset
+from .cli import Option, at_least, fraction, positive
+from .cli import image_size as cli_image_size
+from .image_data import DATASETS, ImageDataset, load_image_dataset
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
 from .training import Callback, GANTrainer, TrainConfig, seed_everything
 
-__all__ = ["GANRecipe", "DCGAN_PRESETS", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify"]
+__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,31 @@ class GANRecipe:
 
     def load_data(self) -> ImageDataset:
         return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)
+
+    @classmethod
+    def from_args(cls, args: Any, **overrides: Any) -> GANRecipe:
+        """The recipe a script's parsed flags describe: every field the flags name,
+        the defaults for the rest, then ``overrides``."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        return cls(**{**given, **overrides})
+
+
+def recipe_options(
+    dataset: str, image_size: int, latent_dim: int, width: int, batch_size: int, lr: float, steps: int, ema_decay: float
+) -> list[Option]:
+    """The command-line flags shared by the scripts that train a DCGAN recipe, with a
+    script's own top-of-file constants as defaults."""
+    return [
+        Option("dataset", dataset, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
+        Option("data_dir", None, str, "train on your own folder of images instead (ImageFolder layout or flat)"),
+        Option("image_size", image_size, int, "image height and width", cli_image_size),
+        Option("latent_dim", latent_dim, int, "size of the noise vector", at_least(1)),
+        Option("width", width, int, "base number of channels", at_least(1)),
+        Option("batch_size", batch_size, int, "images per batch", at_least(2)),
+        Option("lr", lr, float, "Adam learning rate (both players)", positive),
+        Option("steps", steps, int, "training steps", at_least(1)),
+        Option("ema_decay", ema_decay, float, "decay of the generator's moving average (0: off)", fraction),
+    ]
 
 
 #: The DCGAN of lesson 12.1.2 in its two presets; ``dcgan_train.py`` declares the same

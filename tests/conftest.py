@@ -53,6 +53,17 @@ def run_script(name: str, *args: str, timeout: float = 300, env: dict[str, str] 
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny networks run fastest (and steadiest on a busy 2-core box) on one thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def script_run():
     """``script_run(name, *args)``: memoised :func:`run_script`, so a quality gate and

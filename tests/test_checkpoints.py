@@ -28,13 +28,7 @@ NOISE_1D = functools.partial(normal_noise, dim=1)
 LATENT = 8
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks run fastest (and steadiest on a busy 2-core box) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,7 @@ LATENT = 4
 CLASSES = 3
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_trainer(seed: int = 0, generator: nn.Module | None = None, callbacks=(), **cfg) -> GANTrainer:

@@ -47,26 +47,17 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fraction, image_size, or_exit, parse_script_args, positive, train_or_exit
-from modules.image_data import DATASETS
+from modules.cli import Option, fraction, or_exit, parse_script_args, train_or_exit
 from modules.metrics import class_shares
 from modules.models import layer_shapes
 from modules.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, save_gan
+from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options, save_gan
 from modules.training import EvalEvery
 
 args = parse_script_args(
     [
-        Option("dataset", DATASET, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
-        Option("data_dir", None, str, "train on your own folder of images instead (ImageFolder layout or flat)"),
-        Option("image_size", IMAGE_SIZE, int, "image height and width", image_size),
-        Option("latent_dim", LATENT_DIM, int, "size of the noise vector", at_least(1)),
-        Option("width", WIDTH, int, "base number of channels", at_least(1)),
-        Option("batch_size", BATCH_SIZE, int, "images per batch", at_least(2)),
-        Option("lr", LEARNING_RATE, float, "Adam learning rate (both players)", positive),
+        *recipe_options(DATASET, IMAGE_SIZE, LATENT_DIM, WIDTH, BATCH_SIZE, LEARNING_RATE, STEPS, EMA_DECAY),
         Option("beta1", BETA1, float, "Adam beta1", fraction),
-        Option("steps", STEPS, int, "training steps", at_least(1)),
-        Option("ema_decay", EMA_DECAY, float, "decay of the generator's moving average (0: off)", fraction),
         Option("checkpoint", None, str, "also save the trained GAN to this file"),
         Option("resume", None, str, "resume from this checkpoint (trains up to --steps in total)"),
     ],
@@ -74,19 +65,7 @@ args = parse_script_args(
     description="Train a DCGAN on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
     seed=SEED,
 )
-recipe = GANRecipe(
-    dataset=args.dataset,
-    data_dir=args.data_dir,
-    image_size=args.image_size,
-    latent_dim=args.latent_dim,
-    width=args.width,
-    batch_size=args.batch_size,
-    lr=args.lr,
-    beta1=args.beta1,
-    steps=args.steps,
-    ema_decay=args.ema_decay,
-    seed=args.seed,
-)
+recipe = GANRecipe.from_args(args)
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 

@@ -43,10 +43,9 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fail, fraction, image_size, or_exit, parse_script_args, positive, train_or_exit
-from modules.image_data import DATASETS
+from modules.cli import Option, at_least, fail, or_exit, parse_script_args, train_or_exit
 from modules.plotting import plot_class_grid, plot_image_panels, plot_training_curves
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier
+from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options
 from modules.training import EvalEvery
 
 
@@ -56,15 +55,7 @@ def digit(value):
 
 args = parse_script_args(
     [
-        Option("dataset", DATASET, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
-        Option("data_dir", None, str, "train on your own labelled images (one sub-folder per class)"),
-        Option("image_size", IMAGE_SIZE, int, "image height and width", image_size),
-        Option("latent_dim", LATENT_DIM, int, "size of the noise vector", at_least(1)),
-        Option("width", WIDTH, int, "base number of channels", at_least(1)),
-        Option("batch_size", BATCH_SIZE, int, "images per batch", at_least(2)),
-        Option("lr", LEARNING_RATE, float, "Adam learning rate (both players)", positive),
-        Option("steps", STEPS, int, "training steps", at_least(1)),
-        Option("ema_decay", EMA_DECAY, float, "decay of the generator's moving average (0: off)", fraction),
+        *recipe_options(DATASET, IMAGE_SIZE, LATENT_DIM, WIDTH, BATCH_SIZE, LEARNING_RATE, STEPS, EMA_DECAY),
         Option("columns", COLUMNS, int, "noise vectors per class in the grid", at_least(1)),
         Option("digit", DIGIT, int, "draw 64 samples of this class", digit),
     ],
@@ -72,19 +63,7 @@ args = parse_script_args(
     description="Train a conditional DCGAN and generate the digit you ask for.",
     seed=SEED,
 )
-recipe = GANRecipe(
-    dataset=args.dataset,
-    data_dir=args.data_dir,
-    image_size=args.image_size,
-    latent_dim=args.latent_dim,
-    width=args.width,
-    batch_size=args.batch_size,
-    lr=args.lr,
-    steps=args.steps,
-    ema_decay=args.ema_decay,
-    conditional=True,
-    seed=args.seed,
-)
+recipe = GANRecipe.from_args(args, conditional=True)
 dataset = or_exit(recipe.load_data)
 if dataset.num_classes == 0:
     fail(f"{args.data_dir} has no class sub-folders; a conditional GAN needs labelled images")
