@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .data import GaussianTarget, is_clean_line
+from .image_data import to_unit_range
 from .training import History
 
 __all__ = [
@@ -221,7 +222,7 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> np.ndar
     (grey) or ``(H', W', 3)`` (colour) array in ``[0, 1]`` for ``imshow``."""
     from torchvision.utils import make_grid
 
-    grid = make_grid((images.detach().float().cpu().clamp(-1, 1) + 1) / 2, nrow=nrow, padding=padding, pad_value=0.5)
+    grid = make_grid(to_unit_range(images.detach().float().cpu()), nrow=nrow, padding=padding, pad_value=0.5)
     return grid[0].numpy() if images.shape[1] == 1 else grid.permute(1, 2, 0).numpy()
 
 

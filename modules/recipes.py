@@ -18,7 +18,7 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
@@ -245,6 +245,6 @@ def pretrained_classifier(recipe: ClassifierRecipe = ClassifierRecipe()) -> tupl
     except (CheckpointError, KeyError, TypeError, ValueError):
         pass
     dataset = load_image_dataset(recipe.dataset, recipe.image_size, recipe.channels)
-    model, accuracy = train_classifier(replace(recipe), dataset)
+    model, accuracy = train_classifier(recipe, dataset)
     save_checkpoint({"model": model.state_dict(), "accuracy": accuracy, "recipe": asdict(recipe)}, path, kind="classifier")
     return model, accuracy
