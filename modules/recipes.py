@@ -30,7 +30,7 @@ from .cli import Option, at_least, fraction, positive
 from .cli import image_size as cli_image_size
 from .image_data import DATASETS, ImageDataset, load_image_dataset
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
-from .training import Callback, GANTrainer, TrainConfig, seed_everything
+from .training import Callback, GANTrainer, TrainConfig, seed_everything, torch_threads
 
 __all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify"]
 
@@ -197,9 +197,7 @@ def train_classifier(recipe: ClassifierRecipe, dataset: ImageDataset) -> tuple[D
     model = DigitClassifier(dataset.channels, dataset.num_classes, input_size=dataset.image_size)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     rng = torch.Generator().manual_seed(recipe.seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
+    with torch_threads(2):
         seen = 0
         while seen < recipe.images_seen:  # whole passes over the data (about 17 for the digits)
             for idx in torch.randperm(len(train), generator=rng).split(recipe.batch_size):
@@ -212,8 +210,6 @@ def train_classifier(recipe: ClassifierRecipe, dataset: ImageDataset) -> tuple[D
                 opt.step()
         model.eval()
         accuracy = (classify(model, test.tensors()[0]) == test.labels).float().mean().item()
-    finally:
-        torch.set_num_threads(threads)
     return model, accuracy
 
 

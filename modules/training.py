@@ -18,12 +18,13 @@ Introduced in lesson 12.1.1 (GAN Architecture).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "TrainingDiverged",
     "seed_everything",
     "resolve_device",
+    "torch_threads",
 ]
 
 Sampler = Callable[..., torch.Tensor]  # sampler(n, generator=torch.Generator) -> tensor
@@ -61,6 +63,19 @@ def seed_everything(seed: int) -> None:
         np.random.seed(seed % 2**32)
     except ImportError:  # pragma: no cover - numpy ships with the course's dependencies
         pass
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` PyTorch CPU threads (``None``: leave the setting alone)
+    and restore the previous number afterwards, also on errors."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -394,13 +409,9 @@ class GANTrainer:
         """Run ``num_epochs`` more rounds (default ``config.num_epochs``); returns the
         :class:`History`.  A trainer restored with :meth:`load_checkpoint` goes on where
         the saved one stopped: ``fit(n - trainer.epoch)`` finishes an ``n``-round run."""
-        threads = torch.get_num_threads()
-        if self.config.cpu_threads is not None and self.device.type == "cpu":
-            torch.set_num_threads(self.config.cpu_threads)
-        try:
+        threads = self.config.cpu_threads if self.device.type == "cpu" else None
+        with torch_threads(threads):
             return self._fit(self.config.num_epochs if num_epochs is None else int(num_epochs))
-        finally:
-            torch.set_num_threads(threads)
 
     def _fit(self, num_epochs: int) -> History:
         cfg = self.config

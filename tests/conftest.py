@@ -56,12 +56,10 @@ def run_script(name: str, *args: str, timeout: float = 300, env: dict[str, str] 
 @pytest.fixture
 def one_thread():
     """Tiny networks run fastest (and steadiest on a busy 2-core box) on one thread."""
-    import torch
+    from modules.training import torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="session")

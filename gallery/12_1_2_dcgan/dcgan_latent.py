@@ -71,6 +71,7 @@ else:
     source = f"the {args.preset} preset of dcgan_train.py"
 dataset = recipe.load_data()
 print(f"generator: {source}, trained {trainer.epoch} steps on {dataset.name} at {recipe.image_size}x{recipe.image_size}")
+use_ema = trainer.ema_generator is not None  # sample the moving average when there is one
 rng = torch.Generator().manual_seed(args.seed)
 z = trainer.noise_sampler(2 * args.pairs, generator=rng)
 
@@ -87,7 +88,7 @@ strips = {}
 for p in range(args.pairs):
     for mode in ("linear", "slerp"):
         path = interpolate(z[2 * p], z[2 * p + 1], args.interpolation_steps, mode)
-        strips[f"pair {p + 1}, {mode}"] = trainer.generate(path, ema=trainer.ema_generator is not None)
+        strips[f"pair {p + 1}, {mode}"] = trainer.generate(path, ema=use_ema)
 fig = plot_strips(strips, label="interpolation", title="From the left image to the right one, two ways")
 middle = interpolate(z[0], z[1], 3, "linear")[1].norm() / z[:2].norm(dim=1).mean()
 print(f"length of the straight line's midpoint relative to its ends: {middle:.0%}")
@@ -107,7 +108,7 @@ for k in range(args.keyframes):
     a, b = keys[k], keys[(k + 1) % args.keyframes]  # loop back to the start
     paths = torch.stack([interpolate(a[w], b[w], args.frames_between + 1, "slerp")[:-1] for w in range(walkers)], dim=1)
     for path in paths:  # (walkers, dim) per frame
-        frames.append(trainer.generate(path, ema=trainer.ema_generator is not None))
+        frames.append(trainer.generate(path, ema=use_ema))
 animation = strip_animation(torch.stack(frames), label="latent_walk", nrow=walkers)
 print(f"animation: {len(frames)} frames of {walkers} walkers")
 
@@ -121,10 +122,10 @@ print(f"animation: {len(frames)} frames of {walkers} walkers")
 # nearest other training image: similar distances mean new images, not copies.
 
 train_images, _ = dataset.tensors()
-samples = trainer.sample(args.samples, generator=rng, ema=trainer.ema_generator is not None)
+samples = trainer.sample(args.samples, generator=rng, ema=use_ema)
 dist, idx = nearest_neighbours(samples, train_images, k=args.neighbours)
 fig = plot_nearest_neighbours(samples, train_images[idx], dist, label="nearest_neighbours")
-many = trainer.sample(500, generator=rng, ema=trainer.ema_generator is not None)
+many = trainer.sample(500, generator=rng, ema=use_ema)
 gen_nn = nearest_neighbours(many, train_images, k=1)[0].median().item()
 subset = train_images[torch.randperm(len(train_images), generator=rng)[:500]]
 real_nn = nearest_neighbours(subset, train_images, k=1, exclude_self=True)[0].median().item()
