@@ -39,6 +39,10 @@ __all__ = [
     "at_least",
     "fraction",
     "image_size",
+    "one_of",
+    "non_negative",
+    "npy_path",
+    "save_samples",
     "fail",
     "or_exit",
     "train_or_exit",
@@ -78,6 +82,53 @@ def fraction(value: float) -> str | None:
     if not (math.isfinite(value) and 0 <= value < 1):
         return "must be in [0, 1)"
     return None
+
+
+def non_negative(value: float) -> str | None:
+    """Check: a finite number of at least zero (a loss or penalty weight)."""
+    if not (math.isfinite(value) and value >= 0):
+        return "must be a number >= 0"
+    return None
+
+
+def one_of(known: Sequence[str]) -> Callable[[Any], str | None]:
+    """Check: a name (or every name of a comma-separated list) from ``known``."""
+
+    def check(value: Any) -> str | None:
+        names = value if isinstance(value, (list, tuple)) else [value]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            return f"names unknown {'entry' if len(unknown) == 1 else 'entries'} {', '.join(map(repr, unknown))}; choose from {', '.join(known)}"
+        return None
+
+    return check
+
+
+def npy_path(value: str) -> str | None:
+    """Check: a ``.npy`` file path whose folder exists (the file is written later)."""
+    path = os.path.expanduser(value)
+    folder = os.path.dirname(path) or "."
+    if not path.endswith(".npy"):
+        return "must be a file name ending in .npy"
+    if not os.path.isdir(folder):
+        return f"cannot be written: the folder {folder!r} does not exist"
+    if os.path.isdir(path):
+        return "is a folder, not a file name"
+    return None
+
+
+def save_samples(path: str | None, samples: Any) -> None:
+    """Write samples to ``path`` as a NumPy ``.npy`` file (``--save-samples``); an
+    unwritable path ends the script with one line and exit status 2."""
+    if not path:
+        return
+    import numpy as np
+
+    try:
+        np.save(os.path.expanduser(path), samples.detach().cpu().numpy() if hasattr(samples, "detach") else np.asarray(samples))
+    except OSError as err:
+        fail(f"--save-samples: cannot write {path}: {err.strerror or err}")
+    print(f"saved {len(samples)} samples to {path}")
 
 
 def image_size(value: int) -> str | None:

@@ -8,6 +8,7 @@ Introduced in lesson 12.1.1 (GAN Architecture).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -21,6 +22,11 @@ __all__ = [
     "line_pattern_bank",
     "nearest_line_pattern",
     "is_clean_line",
+    "GaussianMixture2D",
+    "ring_of_gaussians",
+    "grid_of_gaussians",
+    "TOY_TARGETS",
+    "toy_target",
 ]
 
 
@@ -147,3 +153,67 @@ def is_clean_line(images: torch.Tensor, tolerance: float = 0.5) -> torch.Tensor:
     """
     _, err = nearest_line_pattern(images)
     return err < tolerance
+
+
+# ---------------------------------------------------------------------------
+# 2-D mixtures of Gaussians (lessons 12.1.4 to 12.1.6)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GaussianMixture2D:
+    """Equally likely, equally wide Gaussian blobs in the plane: the standard test of
+    whether a GAN covers every mode of its data.
+
+    ``centres`` is a tuple of ``(x, y)`` pairs and ``std`` the standard deviation of
+    every blob along each axis.  Calling it returns ``(n, 2)`` samples.
+    """
+
+    name: str
+    centres: tuple[tuple[float, float], ...]
+    std: float
+
+    def __post_init__(self) -> None:
+        if not self.std > 0:
+            raise ValueError(f"std must be > 0 (got {self.std})")
+        if not self.centres:
+            raise ValueError("a mixture needs at least one centre")
+
+    @property
+    def num_modes(self) -> int:
+        return len(self.centres)
+
+    def centre_tensor(self) -> torch.Tensor:
+        """The mode centres as a ``(num_modes, 2)`` tensor."""
+        return torch.tensor(self.centres, dtype=torch.float32)
+
+    def __call__(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        idx = torch.randint(self.num_modes, (n,), generator=generator)
+        return self.centre_tensor()[idx] + self.std * torch.randn(n, 2, generator=generator)
+
+
+def ring_of_gaussians(num_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
+    """``num_modes`` blobs evenly spaced on a circle (the "ring of 8" of the
+    mode-collapse literature: radius 2, std 0.02; Metz et al., 2017; Srivastava et
+    al., 2017)."""
+    angles = [2 * math.pi * k / num_modes for k in range(num_modes)]
+    centres = tuple((radius * math.cos(a), radius * math.sin(a)) for a in angles)
+    return GaussianMixture2D("ring", centres, std)
+
+
+def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
+    """``side`` x ``side`` blobs on a square grid centred at the origin (the "grid of
+    25": centres at -4, -2, 0, 2, 4 on each axis, std 0.05)."""
+    offset = spacing * (side - 1) / 2
+    coords = [spacing * i - offset for i in range(side)]
+    centres = tuple((x, y) for x in coords for y in coords)
+    return GaussianMixture2D("grid", centres, std)
+
+
+TOY_TARGETS = {"ring": ring_of_gaussians, "grid": grid_of_gaussians}
+
+
+def toy_target(name: str) -> GaussianMixture2D:
+    """The named 2-D target (``ring`` or ``grid``) with its standard settings."""
+    try:
+        return TOY_TARGETS[name]()
+    except KeyError:
+        raise ValueError(f"unknown target {name!r}; choose from {', '.join(TOY_TARGETS)}") from None

@@ -5,6 +5,8 @@ Introduced in lesson 12.1.1 (GAN Architecture); lesson 12.1.7 adds FID and frien
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from .data import is_clean_line, nearest_line_pattern
@@ -17,6 +19,9 @@ __all__ = [
     "class_shares",
     "nearest_neighbours",
     "checkerboard_strength",
+    "ModeCoverage",
+    "mode_coverage",
+    "frechet_distance",
 ]
 
 
@@ -89,3 +94,65 @@ def checkerboard_strength(images: torch.Tensor) -> float:
     phases = x.reshape(len(x), h // 2, 2, w // 2, 2).mean(dim=(1, 3))  # (N*C, 2, 2)
     total = x.flatten(1).var(dim=1, unbiased=False)
     return (phases.flatten(1).var(dim=1, unbiased=False) / total.clamp_min(1e-12)).mean().item()
+
+
+@dataclass(frozen=True)
+class ModeCoverage:
+    """How well 2-D samples cover a mixture's modes (see :func:`mode_coverage`)."""
+
+    modes_covered: int
+    num_modes: int
+    high_quality: float  # share of samples within ``threshold`` std of their nearest centre
+    counts: tuple[int, ...]  # high-quality samples per mode
+    num_samples: int
+
+    def __str__(self) -> str:
+        return f"{self.modes_covered}/{self.num_modes} modes, {100 * self.high_quality:.1f}% high quality"
+
+
+def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, threshold: float = 3.0, min_count: int = 20) -> ModeCoverage:
+    """The standard mode-collapse metrics for samples of a 2-D mixture.
+
+    A sample is *high quality* when it lies within ``threshold`` standard deviations
+    (Euclidean distance ``threshold * std``) of its nearest mode centre; a mode is
+    *covered* when at least ``min_count`` high-quality samples are nearest to it
+    (Srivastava et al., 2017, evaluate 2,500 samples this way).  Non-finite samples
+    count as low quality.
+    """
+    if samples.ndim != 2 or samples.shape[1] != centres.shape[1]:
+        raise ValueError(f"samples must have shape (n, {centres.shape[1]}), got {tuple(samples.shape)}")
+    x = samples.detach().double()
+    finite = torch.isfinite(x).all(dim=1)
+    dist = torch.cdist(torch.where(finite[:, None], x, torch.zeros_like(x)), centres.double())
+    nearest_dist, nearest = dist.min(dim=1)
+    good = finite & (nearest_dist <= threshold * std)
+    counts = torch.bincount(nearest[good], minlength=len(centres))
+    return ModeCoverage(
+        modes_covered=int((counts >= min_count).sum()),
+        num_modes=len(centres),
+        high_quality=good.double().mean().item() if len(x) else 0.0,
+        counts=tuple(int(c) for c in counts),
+        num_samples=len(x),
+    )
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    r"""The Fréchet distance between two clouds of feature vectors, each summarised
+    by a Gaussian (mean and covariance):
+
+    .. math:: \lVert \mu_a - \mu_b \rVert^2 + \operatorname{tr}\big(\Sigma_a + \Sigma_b - 2 (\Sigma_a \Sigma_b)^{1/2}\big)
+
+    0 for identical statistics, larger the further apart the clouds are.  With the
+    features of an image classifier it is the idea behind FID (lesson 12.1.7);
+    lesson 12.1.4 tracks it over training.  The value depends on the number of
+    samples, so compare distances measured on equally many.  ``(n, d)`` inputs,
+    ``n`` >= 2 each.
+    """
+    a, b = features_a.detach().double().flatten(1), features_b.detach().double().flatten(1)
+    if len(a) < 2 or len(b) < 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need two (n >= 2, d) feature sets of the same width, got {tuple(a.shape)} and {tuple(b.shape)}")
+    cov_a, cov_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
+    # tr((S_a S_b)^(1/2)) is the sum of the square roots of the eigenvalues of S_a S_b,
+    # which are real and >= 0 (a product of two covariance matrices); clip rounding noise
+    root_trace = torch.linalg.eigvals(cov_a @ cov_b).real.clamp_min(0).sqrt().sum()
+    return max(0.0, ((a.mean(0) - b.mean(0)).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * root_trace).item())

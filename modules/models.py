@@ -35,6 +35,7 @@ __all__ = [
     "MLPDiscriminator",
     "batch_moments",
     "BatchStatsDiscriminator",
+    "PackedDiscriminator",
     "check_image_size",
     "DCGANGenerator",
     "DCGANDiscriminator",
@@ -134,12 +135,50 @@ class MLPDiscriminator(nn.Module):
         self.minibatch_std = minibatch_std
         self.net = mlp(math.prod(self.in_shape) + int(minibatch_std), hidden, 1, activation, dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
         h = x.reshape(len(x), -1)  # (n, prod(in_shape))
         if self.minibatch_std:
             spread = h.std(dim=0, unbiased=False).mean()  # one number for the batch
             h = torch.cat([h, spread.expand(len(h), 1)], dim=1)  # (n, prod(in_shape) + 1)
-        return self.net(h)  # (n, 1)
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self._inputs(x))  # (n, 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations, ``(n, hidden[-1])``: what feature
+        matching (lesson 12.1.5) asks G to match on average."""
+        return self.net[:-1](self._inputs(x))
+
+
+class PackedDiscriminator(nn.Module):
+    """PacGAN (Lin et al., 2018): D judges *packs* of ``pack`` samples at once.
+
+    A batch of ``n`` samples is cut into ``n // pack`` groups whose samples are laid
+    side by side (``(n, d)`` -> ``(n // pack, pack * d)``) and handed to ``inner``,
+    which must accept ``pack`` times the features of one sample.  Real packs hold
+    only real samples, fake packs only fakes.  A collapsed generator makes packs of
+    near-identical samples, which look nothing like real packs, so D punishes the
+    lack of variety directly.  ``n`` must be a multiple of ``pack``.
+    """
+
+    def __init__(self, inner: nn.Module, pack: int) -> None:
+        super().__init__()
+        if int(pack) < 1:
+            raise ValueError(f"pack must be >= 1 (got {pack})")
+        self.inner = inner
+        self.pack = int(pack)
+
+    def _packed(self, x: torch.Tensor) -> torch.Tensor:
+        if len(x) % self.pack:
+            raise ValueError(f"a batch of {len(x)} samples cannot be cut into packs of {self.pack}")
+        return x.reshape(len(x) // self.pack, -1)  # (n // pack, pack * prod(sample shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(self._packed(x))  # (n // pack, 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner.features(self._packed(x))
 
 
 def batch_moments(x: torch.Tensor, group_size: int) -> torch.Tensor:
@@ -267,28 +306,50 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], -1, 1, 1))
 
 
+DISCRIMINATOR_NORMS = ("batch", "layer", "none")
+
+
+def _norm_layer(norm: str, channels: int) -> list[nn.Module]:
+    """The normalisation after a discriminator convolution: BatchNorm (over the
+    batch), GroupNorm with one group (over each image on its own), or nothing."""
+    if norm == "batch":
+        return [nn.BatchNorm2d(channels)]
+    if norm == "layer":
+        return [nn.GroupNorm(1, channels)]
+    return []
+
+
 class DCGANDiscriminator(nn.Module):
     """DCGAN discriminator: the generator in reverse.
 
     Stride-2 convolutions halve the size and double the channels down to 4x4
-    (no pooling), LeakyReLU(0.2) everywhere, BatchNorm everywhere except on the
-    input layer, and a final 4x4 convolution gives one logit per image.  Shapes for
-    ``image_size=32``, ``width=64``::
+    (no pooling), LeakyReLU(0.2) everywhere, a normalisation layer (NORM) everywhere
+    except on the input layer, and a final 4x4 convolution gives one logit per image.
+    Shapes for ``image_size=32``, ``width=64``::
 
         x                (N,   1, 32, 32)
-        down 1           (N,  64, 16, 16)  Conv k4 s2 p1, LeakyReLU (no BN on the input layer)
-        down 2           (N, 128, 8, 8)    Conv k4 s2 p1, BN, LeakyReLU
-        down 3           (N, 256, 4, 4)    Conv k4 s2 p1, BN, LeakyReLU
+        down 1           (N,  64, 16, 16)  Conv k4 s2 p1, LeakyReLU (no NORM on the input layer)
+        down 2           (N, 128, 8, 8)    Conv k4 s2 p1, NORM, LeakyReLU
+        down 3           (N, 256, 4, 4)    Conv k4 s2 p1, NORM, LeakyReLU
         logit            (N,)              Conv k4 s1 p0, flattened
+
+    ``norm`` picks NORM: ``"batch"`` (the DCGAN default, BatchNorm2d: statistics of
+    the whole batch), ``"layer"`` (GroupNorm with one group: each image is normalised
+    over its own channels and pixels, so no image's output depends on the others) or
+    ``"none"`` (the layer is left out).  The WGAN-GP critic of lesson 12.1.4 uses
+    ``"layer"``: its gradient penalty is computed per image, and BatchNorm would
+    couple the images of a batch.
 
     ``num_classes > 0`` makes it conditional: ``forward(x, labels)`` appends a learned
     ``image_size`` x ``image_size`` map per label as an extra input channel.
     """
 
-    def __init__(self, image_size: int = 64, channels: int = 1, width: int = 64, num_classes: int = 0) -> None:
+    def __init__(self, image_size: int = 64, channels: int = 1, width: int = 64, num_classes: int = 0, norm: str = "batch") -> None:
         super().__init__()
+        if norm not in DISCRIMINATOR_NORMS:
+            raise ValueError(f"norm must be one of {', '.join(DISCRIMINATOR_NORMS)} (got {norm!r})")
         steps = check_image_size(image_size)
-        self.image_size, self.channels, self.num_classes = image_size, channels, num_classes
+        self.image_size, self.channels, self.num_classes, self.norm = image_size, channels, num_classes, norm
         self.embed = nn.Embedding(num_classes, image_size * image_size) if num_classes else None
         ch = width
         layers: list[nn.Module] = [
@@ -298,7 +359,7 @@ class DCGANDiscriminator(nn.Module):
         ]
         for _ in range(steps - 1):
             # (N, ch, s, s) -> (N, 2 ch, s/2, s/2)
-            layers += [nn.Conv2d(ch, ch * 2, kernel_size=4, stride=2, padding=1, bias=False), nn.BatchNorm2d(ch * 2), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [nn.Conv2d(ch, ch * 2, kernel_size=4, stride=2, padding=1, bias=False), *_norm_layer(norm, ch * 2), nn.LeakyReLU(0.2, inplace=True)]
             ch *= 2
         # (N, ch, 4, 4) -> (N, 1, 1, 1)
         layers.append(nn.Conv2d(ch, 1, kernel_size=4, stride=1, padding=0, bias=False))

@@ -19,8 +19,9 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .data import GaussianTarget, is_clean_line
+from .data import GaussianMixture2D, GaussianTarget, is_clean_line
 from .image_data import to_unit_range
+from .monitor import SIGNS, HealthReport
 from .training import History
 
 __all__ = [
@@ -42,6 +43,13 @@ __all__ = [
     "plot_nearest_neighbours",
     "plot_class_shares",
     "plot_curves",
+    "scatter_2d",
+    "plot_2d_progress",
+    "plot_2d_panels",
+    "plot_coverage_bars",
+    "plot_monitor",
+    "plot_gradient_norms",
+    "plot_estimate_and_quality",
 ]
 
 COLORS = {"real": "#1f77b4", "fake": "#d62728", "d": "#9467bd", "g": "#2ca02c", "ink": "#333333"}
@@ -384,4 +392,187 @@ def plot_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], labe
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# 2-D mixtures (lessons 12.1.4 to 12.1.6)
+# ---------------------------------------------------------------------------
+def scatter_2d(ax: plt.Axes, samples: torch.Tensor, target: GaussianMixture2D, title: str = "", max_points: int = 2500) -> None:
+    """G's samples (red dots) over the mixture's mode centres (blue rings whose
+    radius is the 3-std "high quality" distance)."""
+    from matplotlib.patches import Circle
+
+    x = samples[:max_points].detach().cpu().numpy()
+    ax.scatter(x[:, 0], x[:, 1], s=2, c=COLORS["fake"], alpha=0.35, linewidths=0, rasterized=True)
+    for cx, cy in target.centres:
+        ax.add_patch(Circle((cx, cy), 3 * target.std, fill=False, ec=COLORS["real"], lw=0.8))
+        ax.plot(cx, cy, "+", color=COLORS["real"], ms=4, mew=0.8)
+    extent = max(max(abs(c) for centre in target.centres for c in centre) * 1.45, 1.0)
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def plot_2d_progress(
+    rows: dict[str, Sequence[tuple[int, torch.Tensor]]], target: GaussianMixture2D, label: str, max_cols: int = 6, unit: str = "step"
+) -> Figure:
+    """One row per run (name -> its snapshots), one column per moment of training:
+    the same fixed noise through G as training goes on."""
+    cols = min(max_cols, max(len(snaps) for snaps in rows.values()))
+    fig = _figure(label, figsize=(1.55 * cols + 0.9, 1.6 * len(rows) + 0.3), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(rows), cols, squeeze=False))
+    for r, (name, snaps) in enumerate(rows.items()):
+        chosen = _spread(list(snaps), cols)
+        for c in range(cols):
+            ax = axes[r, c]
+            if c < len(chosen):
+                step, x = chosen[c]
+                scatter_2d(ax, x, target, title=f"{unit} {step}")
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(name, fontsize=9)
+    return fig
+
+
+def plot_2d_panels(panels: dict[str, torch.Tensor], target: GaussianMixture2D, label: str, cols: int = 4, notes: dict[str, str] | None = None) -> Figure:
+    """Final samples of several runs side by side (name -> samples), each titled with
+    its name and, if given, a note such as its coverage."""
+    rows = (len(panels) + cols - 1) // cols
+    cols = min(cols, len(panels))
+    fig = _figure(label, figsize=(2.1 * cols, 2.25 * rows), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    for ax, (name, x) in zip(axes.flat, panels.items()):
+        note = (notes or {}).get(name, "")
+        scatter_2d(ax, x, target, title=f"{name}\n{note}" if note else name)
+    return fig
+
+
+def plot_coverage_bars(names: Sequence[str], modes: Sequence[int], num_modes: int, high_quality: Sequence[float], label: str, title: str = "", flags: Sequence[bool] | None = None) -> Figure:
+    """Two horizontal bar charts: modes covered (of ``num_modes``) and the share of
+    high-quality samples, one bar per run; ``flags`` marks runs whose health monitor
+    fired (hatched bars)."""
+    fig = _figure(label, figsize=(8, 0.38 * len(names) + 1.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(names))
+    hatch = ["//" if f else "" for f in (flags or [False] * len(names))]
+    for yi, m, h in zip(y, modes, hatch):
+        ax1.barh(yi, m, color=COLORS["g"], hatch=h, edgecolor="white")
+    for yi, q, h in zip(y, high_quality, hatch):
+        ax2.barh(yi, 100 * q, color=COLORS["d"], hatch=h, edgecolor="white")
+    ax1.set_yticks(y, names)
+    ax1.invert_yaxis()
+    ax1.set_xlim(0, num_modes)
+    ax1.axvline(num_modes, color="k", lw=0.8, ls=":")
+    ax1.set_xlabel(f"modes covered (of {num_modes})")
+    ax2.set_xlim(0, 100)
+    ax2.set_xlabel("high-quality samples (%)")
+    if flags is not None and any(flags):
+        ax2.text(1.0, -0.02, "hatched: the health monitor fired", transform=ax2.transAxes, ha="right", va="top", fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_monitor(reports: dict[str, HealthReport], label: str, unit: str = "step") -> Figure:
+    """The health monitor's readings, one column per run: D(x) and D(G(z)) (averaged
+    over the monitor's window) with the warning thresholds on top, G's spread
+    relative to the data's below, and a marker where each warning sign first
+    appeared."""
+    sign_colors = {"d_too_strong": "#ff7f0e", "d_failing": "#8c564b", "g_collapsing": "#e377c2"}
+    fig = _figure(label, figsize=(4.2 * len(reports), 4.6), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(2, len(reports), sharex="col", squeeze=False))
+    for c, (name, r) in enumerate(reports.items()):
+        top, bottom = axes[0, c], axes[1, c]
+        top.plot(r.steps, r.d_real, color=COLORS["real"], label="D(x)")
+        top.plot(r.steps, r.d_fake, color=COLORS["fake"], label="D(G(z))")
+        if r.probabilities:
+            conf = r.thresholds.get("confident", 0.9)
+            top.axhspan(conf, 1.02, color=sign_colors["d_too_strong"], alpha=0.08)
+            top.axhspan(-0.02, 1 - conf, color=sign_colors["d_too_strong"], alpha=0.08)
+            top.axhline(0.5, color="k", lw=0.6, ls=":")
+            top.set_ylim(-0.02, 1.02)
+        top.set_title(name, fontsize=10)
+        top.set_ylabel("D's output")
+        bottom.plot(r.steps, r.spread, color=COLORS["g"], label="G's spread / data's")
+        bottom.axhline(r.thresholds.get("collapse_ratio", 0.3), color=sign_colors["g_collapsing"], lw=1, ls="--", label="collapse threshold")
+        bottom.axhline(1.0, color="k", lw=0.6, ls=":")
+        bottom.set_ylim(0, max(1.5, max(r.spread, default=1.0) * 1.1))
+        bottom.set_xlabel(unit)
+        bottom.set_ylabel("relative spread")
+        if r.warmup_steps:
+            for ax in (top, bottom):
+                ax.axvspan(0, r.warmup_steps, color="0.85", alpha=0.5, lw=0)
+            bottom.text(r.warmup_steps / 2, 0.02, "warm-up", transform=bottom.get_xaxis_transform(), ha="center", fontsize=7, color="0.4")
+        for sign, step in r.first_seen.items():
+            for ax in (top, bottom):
+                ax.axvline(step, color=sign_colors[sign], lw=1.2, ls="-", alpha=0.8)
+            top.annotate(sign.replace("_", " "), (step, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=7, color=sign_colors[sign])
+        if c == 0:
+            top.legend(fontsize=7, loc="center right")
+            bottom.legend(fontsize=7, loc="upper right")
+    return fig
+
+
+def plot_gradient_norms(norms: dict[str, torch.Tensor], label: str, title: str = "") -> Figure:
+    """Histograms of the critic's input-gradient norms (name -> norms), with the
+    target norm 1 of the gradient penalty marked."""
+    fig = _figure(label, figsize=(6, 3.2), layout="constrained")
+    ax = fig.subplots()
+    top = max(float(n.max()) for n in norms.values())
+    bins = np.linspace(0, max(2.0, top * 1.05), 60)
+    for name, n in norms.items():
+        ax.hist(n.detach().cpu().numpy(), bins=bins, alpha=0.55, label=f"{name} (mean {float(n.mean()):.2f})")
+    ax.axvline(1.0, color="k", lw=1, ls="--", label="target norm 1")
+    ax.set_xlabel("|gradient of the critic w.r.t. its input|")
+    ax.set_ylabel("samples")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_estimate_and_quality(
+    steps: Sequence[int],
+    estimate: Sequence[float],
+    quality: tuple[Sequence[int], Sequence[float]] | None,
+    label: str = "wasserstein_estimate",
+    smooth: int = 25,
+    quality_name: str = "",
+    quality_reference: tuple[str, float] | None = None,
+    log_quality: bool = False,
+    unit: str = "step",
+) -> Figure:
+    """Left: the critic's Wasserstein estimate ``D(x) - D(G(z))`` per ``unit`` (faint)
+    and its moving average over ``smooth`` points.  Right (when ``quality`` is given
+    as ``(steps, values)``): a sample-quality score measured during the same run,
+    ``quality_reference`` (name, value) drawn as a dashed line.  Lesson 12.1.4."""
+    fig = _figure(label, figsize=(11 if quality is not None else 6, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, 2 if quality is not None else 1))
+    ax = axes[0]
+    ax.plot(steps, estimate, color=COLORS["d"], lw=0.6, alpha=0.35, label="per step")
+    if smooth > 1 and len(estimate) >= smooth:
+        ax.plot(steps[smooth - 1 :], np.convolve(estimate, np.ones(smooth) / smooth, mode="valid"), color=COLORS["d"], lw=2, label=f"moving average over {smooth} {unit}s")
+    ax.axhline(0.0, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel(unit)
+    ax.set_ylabel("E[D(x)] - E[D(G(z))]")
+    ax.set_title("The critic's Wasserstein estimate")
+    ax.legend(fontsize=8)
+    if quality is not None:
+        ax = axes[1]
+        ax.plot(quality[0], quality[1], color=COLORS["g"], marker="o", ms=3, lw=1.4, label="generated")
+        if quality_reference is not None:
+            ax.axhline(quality_reference[1], color=COLORS["real"], ls="--", lw=1, label=quality_reference[0])
+        if log_quality:
+            ax.set_yscale("log")
+        ax.set_xlabel(unit)
+        ax.set_ylabel(quality_name)
+        ax.set_title("Sample quality, same run")
+        ax.legend(fontsize=8)
     return fig

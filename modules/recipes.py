@@ -5,6 +5,8 @@ the cache, trains) what those settings describe.  ``dcgan_train.py`` trains the 
 of lesson 12.1.2 with :func:`build_gan`; ``dcgan_latent.py`` needs the same trained
 generator and asks :func:`pretrained_gan`, which loads it from the cache or trains it
 right there when it is missing: no script depends on another having run first.
+The WGAN-GP of lesson 12.1.4 (:data:`WGAN_GP_PRESETS`) is the same recipe with a few
+fields changed: loss, critic steps, Adam's settings and the critic's normalisation.
 
 :func:`pretrained_classifier` does the same for the small digit classifier that judges
 generated digits in the quality gates and lessons (and extracts features in 12.1.7).
@@ -18,7 +20,7 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import torch
@@ -29,15 +31,23 @@ from .data import normal_noise
 from .cli import Option, at_least, fraction, positive
 from .cli import image_size as cli_image_size
 from .image_data import DATASETS, ImageDataset, load_image_dataset
+from .losses import GANLoss, get_loss
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
 from .training import Callback, GANTrainer, TrainConfig, seed_everything, torch_threads
 
-__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify"]
+__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_loss", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "classify_with_confidence", "recognised_share", "classifier_features"]
 
 
 @dataclass(frozen=True)
 class GANRecipe:
-    """Everything that determines a trained DCGAN (or conditional DCGAN)."""
+    """Everything that determines a trained DCGAN (or conditional DCGAN, or WGAN-GP).
+
+    The last five fields make the DCGAN another GAN of the same architecture; their
+    defaults are the DCGAN's.  ``loss`` is a name of :data:`modules.losses.LOSSES`,
+    ``n_critic`` the number of D (critic) updates per G update, ``penalty_weight``
+    the gradient penalty's lambda (``wgan_gp`` only), ``beta2`` Adam's second beta
+    and ``critic_norm`` D's normalisation (see :class:`~modules.models.DCGANDiscriminator`).
+    """
 
     dataset: str = "digits"
     data_dir: str | None = None
@@ -54,6 +64,11 @@ class GANRecipe:
     ema_decay: float = 0.999
     seed: int = 0
     cpu_threads: int = 2
+    loss: str = "non_saturating"
+    n_critic: int = 1
+    penalty_weight: float = 10.0
+    beta2: float = 0.999
+    critic_norm: str = "batch"
 
     def load_data(self) -> ImageDataset:
         return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)
@@ -91,6 +106,26 @@ DCGAN_PRESETS = {
     "docs": GANRecipe(dataset="digits", image_size=32, width=16, batch_size=64, steps=1000, ema_decay=0.99),
 }
 
+#: What turns the DCGAN into WGAN-GP (Gulrajani et al., 2017, their Algorithm 1): the
+#: Wasserstein loss with a gradient penalty of weight 10, five critic updates per
+#: generator update, Adam with learning rate 1e-4 and betas (0, 0.9), and a critic
+#: without BatchNorm (layer normalisation instead).  No moving average of G (the
+#: paper has none).
+WGAN_GP = {"loss": "wgan_gp", "n_critic": 5, "penalty_weight": 10.0, "lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "critic_norm": "layer", "ema_decay": 0.0}
+
+#: WGAN-GP of lesson 12.1.4 (``wgan_gp.py``, whose constants a test compares with these).
+#: The docs preset (16x16 digits, 400 generator steps) trains at five times the
+#: paper's learning rate: at 1e-4 its 400 steps end before digits appear.
+WGAN_GP_PRESETS = {
+    "full": replace(DCGAN_PRESETS["full"], **WGAN_GP, batch_size=64, steps=6000),
+    "docs": replace(DCGAN_PRESETS["docs"], **{**WGAN_GP, "lr": 5e-4}, image_size=16, batch_size=64, steps=400),
+}
+
+
+def recipe_loss(recipe: GANRecipe) -> GANLoss:
+    """The loss object ``recipe.loss`` names (with its penalty weight for ``wgan_gp``)."""
+    return get_loss(recipe.loss, penalty_weight=recipe.penalty_weight) if recipe.loss == "wgan_gp" else get_loss(recipe.loss)
+
 
 def build_gan(
     recipe: GANRecipe,
@@ -106,20 +141,24 @@ def build_gan(
     learning rate 2e-4 and beta1 = 0.5 for both players, one D step per G step,
     batches drawn from ``dataset``, noise z ~ N(0, I).  The trainer keeps the output
     on fixed noise every ``snapshot_every`` steps (default: eight times per run).
+    A recipe with other ``loss``, ``n_critic``, ``beta1``/``beta2`` or
+    ``critic_norm`` (:data:`WGAN_GP_PRESETS`) gets the same networks and trainer
+    with those pieces swapped.
     """
     seed_everything(recipe.seed)  # the initial weights come from the global generator
     classes = dataset.num_classes if recipe.conditional else 0
     if recipe.conditional and not classes:
         raise ValueError(f"dataset {dataset.name!r} has no labels; a conditional GAN needs labelled data")
     generator = DCGANGenerator(recipe.latent_dim, recipe.image_size, dataset.channels, recipe.width, recipe.upsample, num_classes=classes)
-    discriminator = DCGANDiscriminator(recipe.image_size, dataset.channels, recipe.width, num_classes=classes)
+    discriminator = DCGANDiscriminator(recipe.image_size, dataset.channels, recipe.width, num_classes=classes, norm=recipe.critic_norm)
     generator.apply(dcgan_init)
     discriminator.apply(dcgan_init)
     config = TrainConfig(
         num_epochs=recipe.steps,  # one trainer "epoch" = one D step + one G step
         batch_size=recipe.batch_size,
         lr=recipe.lr,
-        betas=(recipe.beta1, 0.999),
+        betas=(recipe.beta1, recipe.beta2),
+        d_steps=recipe.n_critic,
         ema_decay=recipe.ema_decay,
         seed=recipe.seed,
         device=device,
@@ -131,7 +170,7 @@ def build_gan(
     )
     real = dataset.sample_with_labels if classes else dataset.sample
     noise = functools.partial(normal_noise, dim=recipe.latent_dim)
-    return GANTrainer(generator, discriminator, real, noise, config, callbacks=callbacks, num_classes=classes)
+    return GANTrainer(generator, discriminator, real, noise, config, loss=recipe_loss(recipe), callbacks=callbacks, num_classes=classes)
 
 
 def pretrained_gan(recipe: GANRecipe, device: str = "cpu", dataset: ImageDataset | None = None) -> GANTrainer:
@@ -218,15 +257,50 @@ def _jitter(images: torch.Tensor, rng: torch.Generator, max_shift: int = 2) -> t
     return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
 
 
-@torch.no_grad()
-def classify(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """The predicted class of every image (model in eval mode, on the CPU); images of
-    another size are resized to the size the classifier was trained on."""
-    model.eval()
+def _resized(model: DigitClassifier, images: torch.Tensor) -> torch.Tensor:
+    """``images`` on the CPU at the size ``model`` was trained on."""
     images = images.detach().cpu().float()
     if images.shape[-1] != model.input_size:
         images = F.interpolate(images, size=(model.input_size, model.input_size), mode="bilinear", align_corners=False, antialias=True)
-    return torch.cat([model(chunk).argmax(dim=1) for chunk in images.split(batch_size)])
+    return images
+
+
+@torch.no_grad()
+def _logits(model: DigitClassifier, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    model.eval()
+    return torch.cat([model(chunk) for chunk in _resized(model, images).split(batch_size)])
+
+
+def classify(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The predicted class of every image (model in eval mode, on the CPU); images of
+    another size are resized to the size the classifier was trained on."""
+    return _logits(model, images, batch_size).argmax(dim=1)
+
+
+def classify_with_confidence(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(classes, confidences)``: the predicted class of every image, as
+    :func:`classify`, and the classifier's probability for it (the largest softmax
+    output, between 1/classes and 1)."""
+    probabilities = _logits(model, images, batch_size).softmax(dim=1)
+    confidence, classes = probabilities.max(dim=1)
+    return classes, confidence
+
+
+@torch.no_grad()
+def classifier_features(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The classifier's penultimate features (``(n, feature_dim)``) of ``images``,
+    resized like :func:`classify`: what :func:`~modules.metrics.frechet_distance`
+    compares between generated and real images."""
+    model.eval()
+    return torch.cat([model.features(chunk) for chunk in _resized(model, images).split(batch_size)])
+
+
+def recognised_share(model: DigitClassifier, images: torch.Tensor, threshold: float = 0.9) -> float:
+    """The share of ``images`` the classifier calls some class with a probability
+    above ``threshold``: a simple but fallible sample-quality score for unconditional
+    generators (a classifier can be confidently wrong about images unlike any it was
+    trained on).  Lesson 12.1.4."""
+    return (classify_with_confidence(model, images)[1] > threshold).float().mean().item()
 
 
 def pretrained_classifier(recipe: ClassifierRecipe = ClassifierRecipe()) -> tuple[DigitClassifier, float]:

@@ -7,8 +7,10 @@ fixed dataset to pass over, so "epoch" means "round"; lessons with datasets feed
 trainer batches from a loader through the same interface.)
 
 Variants are deltas, not copies: a different objective is a :mod:`modules.losses`
-object, a different architecture is a different module, and anything that watches or
-steers training (printing, checkpoints, health checks) is a :class:`Callback`.
+object, a training trick (label smoothing, instance noise, a gradient penalty, ...) is
+a :class:`~modules.tricks.Trick` whose hooks the loop calls at fixed points, a
+different architecture is a different module, and anything that watches training
+(printing, checkpoints, the health monitor) is a :class:`Callback`.
 
 The trainer keeps no global state: random numbers for data and noise come from its own
 :class:`torch.Generator`, so several trainers (or several processes) never interfere.
@@ -33,6 +35,7 @@ from torch import nn
 
 from .checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 from .losses import GANLoss, NonSaturatingLoss
+from .tricks import Trick
 
 __all__ = [
     "TrainConfig",
@@ -170,8 +173,8 @@ class TrainConfig:
             raise ValueError(f"lr_decay must be 'none' or 'linear' (got {self.lr_decay!r})")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) (got {self.ema_decay})")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})")
+        if self.optimizer not in ("adam", "sgd", "rmsprop"):
+            raise ValueError(f"optimizer must be 'adam', 'sgd' or 'rmsprop' (got {self.optimizer!r})")
 
     @property
     def d_lr(self) -> float:
@@ -271,6 +274,9 @@ class GANTrainer:
         a :class:`~modules.losses.GANLoss`; non-saturating by default.
     callbacks:
         :class:`Callback` objects called at the start, after every epoch and at the end.
+    tricks:
+        :class:`~modules.tricks.Trick` objects whose hooks change the two updates
+        (lesson 12.1.5).  The loss's own hooks run first, then the tricks' in order.
     num_classes:
         0 for an unconditional GAN.  Above 0 the GAN is *conditional* (lesson 12.1.3):
         G and D are called as ``G(z, labels)`` and ``D(x, labels)``; in D's step the
@@ -287,6 +293,7 @@ class GANTrainer:
         loss: GANLoss | None = None,
         callbacks: Sequence[Callback] = (),
         num_classes: int = 0,
+        tricks: Sequence[Trick] = (),
     ) -> None:
         self.config = config
         self.num_classes = int(num_classes)
@@ -297,6 +304,15 @@ class GANTrainer:
         self.noise_sampler = noise_sampler
         self.loss = loss if loss is not None else NonSaturatingLoss()
         self.callbacks = list(callbacks)
+        self.tricks = list(tricks)
+        for trick in self.tricks:
+            if trick.needs_labels and not self.loss.uses_labels:
+                raise ValueError(f"{trick.name} changes D's labels, but the {self.loss.name} loss has none; use it with non_saturating, minimax or lsgan")
+        self.hooks: list[Trick] = [self.loss, *self.tricks]
+        self._relabel = any(trick.needs_labels for trick in self.tricks)
+        for hook in self.hooks:  # before the optimisers: a hook may change D or the learning rates
+            hook.setup(self)
+        config = self.config
         self.opt_d = self._optimizer(self.discriminator, config.d_lr)
         self.opt_g = self._optimizer(self.generator, config.g_lr)
         self.rng = torch.Generator().manual_seed(config.seed)
@@ -319,6 +335,8 @@ class GANTrainer:
     def _optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
         if self.config.optimizer == "sgd":
             return torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
+        if self.config.optimizer == "rmsprop":  # the original WGAN's choice
+            return torch.optim.RMSprop(model.parameters(), lr=lr, foreach=True)
         return torch.optim.Adam(model.parameters(), lr=lr, betas=self.config.betas, foreach=True)
 
     def _set_lr_scale(self, scale: float) -> None:
@@ -343,22 +361,45 @@ class GANTrainer:
         return self.noise_sampler(n or self.config.batch_size, generator=self.rng).to(self.device)
 
     # -- the two updates ----------------------------------------------------
+    def d_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What D actually sees of a batch: ``x`` after every hook's ``d_input``
+        (instance noise, for example); unchanged without tricks."""
+        for hook in self.hooks:
+            x = hook.d_input(x, self)
+        return x
+
     def d_step(self) -> dict[str, float]:
         """One discriminator update: real batch labelled real, fake batch labelled fake.
 
         The fake batch is ``.detach()``-ed: D's loss must not send gradients into G.
-        A conditional GAN's fakes carry the real batch's labels.
+        A conditional GAN's fakes carry the real batch's labels.  Tricks may change
+        what D sees (``d_input``), its targets (``d_targets``), add a penalty
+        (``d_penalty``), touch the gradients (``before_update``) or the weights
+        afterwards (``after_d_update``).
         """
         real, labels = self.real_batch()
         cond = () if labels is None else (labels,)
         fake = self.generator(self.noise(), *cond).detach()
-        real_logits = self.discriminator(real, *cond)
-        fake_logits = self.discriminator(fake, *cond)
-        loss = self.loss.d_loss(real_logits, fake_logits)
+        real_logits = self.discriminator(self.d_input(real), *cond)
+        fake_logits = self.discriminator(self.d_input(fake), *cond)
+        real_target, fake_target = 1.0, 0.0
+        if self._relabel:
+            real_target, fake_target = torch.ones_like(real_logits), torch.zeros_like(fake_logits)
+            for hook in self.hooks:
+                real_target, fake_target = hook.d_targets(real_target, fake_target, self)
+        loss = self.loss.d_loss(real_logits, fake_logits, real_target, fake_target)
+        for hook in self.hooks:
+            penalty = hook.d_penalty(real, fake, cond, self)
+            if penalty is not None:
+                loss = loss + penalty
         self._check_finite(loss, "D")
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
+        for hook in self.hooks:
+            hook.before_update(self.discriminator, self)
         self.opt_d.step()
+        for hook in self.hooks:
+            hook.after_d_update(self)
         return {
             "d_loss": loss.item(),
             "d_real": self.loss.probability(real_logits).mean().item(),
@@ -369,15 +410,31 @@ class GANTrainer:
         """One generator update: make D call fresh fakes real.
 
         Gradients flow through D into G, but only G's optimizer steps; D's stale
-        gradients are cleared at the start of its next update.
+        gradients are cleared at the start of its next update.  A trick may replace
+        G's loss (``replace_g_loss``, feature matching) or prepare D for this step and put
+        it back afterwards (``before_g_step`` / ``after_g_step``, unrolling).
         """
-        cond = (self.random_labels(),) if self.num_classes else ()
-        fake = self.generator(self.noise(), *cond)
-        loss = self.loss.g_loss(self.discriminator(fake, *cond))
-        self._check_finite(loss, "G")
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        for hook in self.hooks:
+            hook.before_g_step(self)
+        try:
+            cond = (self.random_labels(),) if self.num_classes else ()
+            fake = self.generator(self.noise(), *cond)
+            loss = None
+            for hook in self.hooks:
+                loss = hook.replace_g_loss(fake, cond, self)
+                if loss is not None:
+                    break
+            if loss is None:
+                loss = self.loss.g_loss(self.discriminator(self.d_input(fake), *cond))
+            self._check_finite(loss, "G")
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            for hook in self.hooks:
+                hook.before_update(self.generator, self)
+            self.opt_g.step()
+        finally:
+            for hook in reversed(self.hooks):
+                hook.after_g_step(self)
         self._update_ema()
         return {"g_loss": loss.item()}
 

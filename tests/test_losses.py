@@ -75,7 +75,7 @@ def test_probability_is_sigmoid():
 def test_get_loss_by_name():
     assert isinstance(get_loss("non_saturating"), NonSaturatingLoss)
     assert isinstance(get_loss("minimax"), MinimaxLoss)
-    assert set(LOSSES) == {"non_saturating", "minimax"}
+    assert set(LOSSES) == {"non_saturating", "minimax", "lsgan", "hinge", "wgan", "wgan_gp"}
     assert get_loss("minimax") is not get_loss("minimax")  # a fresh object each time
 
 

@@ -351,7 +351,7 @@ def test_sgd_optimizer_option():
         {"g_steps": -2},
         {"num_snapshot_samples": 0},
         {"snapshot_every": -1},
-        {"optimizer": "rmsprop"},
+        {"optimizer": "lbfgs"},
         {"lr_decay": "cosine"},
     ],
     ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()),

@@ -1,0 +1,351 @@
+"""2-D GAN experiments: one recipe, one trainer, many variants, run side by side.
+
+Lessons 12.1.4 to 12.1.6 compare losses and tricks on the ring of 8 and the grid of 25
+Gaussians (:func:`modules.data.toy_target`).  A :class:`ToyRecipe` names everything
+that determines one run: the target, the loss, the tricks and the budget.
+:func:`train_toy_gan` trains it with the shared :class:`~modules.training.GANTrainer`
+(plus a :class:`~modules.monitor.HealthMonitor`) and scores 2,500 samples with
+:func:`~modules.metrics.mode_coverage`; the result is a :class:`ToyRun`.
+
+:func:`toy_runs` runs many recipes: results already in the model cache are loaded,
+the others are trained in up to ``workers`` processes at once (each run uses one CPU
+thread, so a 2-core machine trains two runs at a time).  Every run is seeded on its
+own, so the results do not depend on the number of workers or on which script asked
+first: ``stabilization.py`` and ``mode_collapse.py`` share some runs through the
+cache, but each trains whatever it does not find.
+
+Introduced in lesson 12.1.4 (GAN Losses and Wasserstein GANs).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
+from .data import GaussianMixture2D, normal_noise, toy_target
+from .losses import LOSSES, get_loss
+from .metrics import ModeCoverage, mode_coverage
+from .models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from .monitor import HealthMonitor, HealthReport
+from .training import GANTrainer, History, TrainConfig, TrainingDiverged, seed_everything
+from .tricks import TRICKS, make_tricks
+
+__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "variants", "note_device", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
+
+EVAL_SAMPLES = 2500  # samples scored per run, as in the VEEGAN and PacGAN papers
+
+
+@dataclass(frozen=True)
+class ToyRecipe:
+    """Everything that determines one 2-D run.
+
+    The defaults are the course's "vanilla" GAN: non-saturating loss, Adam (1e-3,
+    betas 0.5/0.999) with the learning rate decaying linearly to zero, batches of
+    128, G = 2 -> 128 -> 128 -> 128 -> 2 (ReLU), D = 2 -> 128 -> 128 -> 1 (LeakyReLU).
+    ``tricks`` names entries of :data:`modules.tricks.TRICKS`; ``pack`` and
+    ``unroll_steps`` set packing and unrolling when those tricks are on.
+    ``n_critic`` is the number of D (critic) updates per G update.
+    """
+
+    target: str = "ring"
+    loss: str = "non_saturating"
+    tricks: tuple[str, ...] = ()
+    steps: int = 2000
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_d: float | None = None
+    betas: tuple[float, float] = (0.5, 0.999)
+    n_critic: int = 1
+    latent_dim: int = 2
+    g_hidden: tuple[int, ...] = (128, 128, 128)
+    d_hidden: tuple[int, ...] = (128, 128)
+    g_batch_norm: bool = False
+    penalty_weight: float = 10.0
+    weight_clip: float = 0.01
+    pack: int = 4
+    unroll_steps: int = 5
+    lr_decay: str = "linear"
+    optimizer: str = "adam"
+    seed: int = 0
+    snapshots: int = 5  # G's output on fixed noise this many times during the run
+
+    def __post_init__(self) -> None:
+        toy_target(self.target)  # raises for an unknown target
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        for name in self.tricks:
+            if name not in TRICKS:
+                raise ValueError(f"unknown trick {name!r}; choose from {', '.join(TRICKS)}")
+        for name in ("steps", "batch_size", "n_critic", "latent_dim", "pack", "unroll_steps"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if self.penalty_weight < 0:
+            raise ValueError(f"penalty weight must be >= 0 (got {self.penalty_weight})")
+        if "pack" in self.tricks and self.batch_size % self.pack:
+            raise ValueError(f"batch size {self.batch_size} is not a multiple of the pack size {self.pack}")
+
+    @property
+    def label(self) -> str:
+        """A short name for tables and legends: the loss and the tricks."""
+        parts = [] if self.loss == "non_saturating" else [self.loss]
+        parts += list(self.tricks)
+        return " + ".join(parts) or "vanilla"
+
+    def target_mixture(self) -> GaussianMixture2D:
+        return toy_target(self.target)
+
+
+#: Optimiser settings the Wasserstein papers prescribe (Arjovsky et al., 2017: RMSprop,
+#: learning rate 5e-5, 5 critic steps; Gulrajani et al., 2017: Adam 1e-4, betas
+#: (0, 0.9), 5 critic steps).  The other losses keep the recipe's Adam settings.
+PAPER_SETTINGS: dict[str, dict[str, Any]] = {
+    "wgan": {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5},
+    "wgan_gp": {"lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5},
+}
+
+
+def loss_recipe(base: ToyRecipe, loss: str, n_critic: int | None = None, **changes: Any) -> ToyRecipe:
+    """``base`` with another loss, and that loss's :data:`PAPER_SETTINGS` (``n_critic``
+    overrides the paper's number of critic steps for the Wasserstein losses; the
+    classic losses take one D step per G step)."""
+    settings = dict(PAPER_SETTINGS.get(loss, {"n_critic": 1}))
+    if n_critic is not None and loss in PAPER_SETTINGS:
+        settings["n_critic"] = n_critic
+    return replace(base, loss=loss, **settings, **changes)
+
+
+def _loss(recipe: ToyRecipe):
+    if recipe.loss == "wgan_gp":
+        return get_loss("wgan_gp", penalty_weight=recipe.penalty_weight)
+    if recipe.loss == "wgan":
+        return get_loss("wgan", clip=recipe.weight_clip)
+    return get_loss(recipe.loss)
+
+
+def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot_every: int | None = None) -> GANTrainer:
+    """The untrained G, D and trainer of ``recipe`` (weights seeded by
+    ``recipe.seed``).  Architecture tricks are applied here: ``minibatch_std`` gives
+    D the batch's spread as an extra input, ``pack`` wraps D in a
+    :class:`~modules.models.PackedDiscriminator`; the others become trainer hooks."""
+    seed_everything(recipe.seed)
+    pack = recipe.pack if "pack" in recipe.tricks else 1
+    generator = MLPGenerator(recipe.latent_dim, (2,), hidden=recipe.g_hidden, activation="relu", batch_norm=recipe.g_batch_norm)
+    discriminator = MLPDiscriminator((2 * pack,), hidden=recipe.d_hidden, minibatch_std="minibatch_std" in recipe.tricks)
+    if pack > 1:
+        discriminator = PackedDiscriminator(discriminator, pack)
+    config = TrainConfig(
+        num_epochs=recipe.steps,
+        batch_size=recipe.batch_size,
+        lr=recipe.lr,
+        lr_d=recipe.lr_d,
+        betas=recipe.betas,
+        optimizer=recipe.optimizer,
+        lr_decay=recipe.lr_decay,
+        d_steps=recipe.n_critic,
+        seed=recipe.seed,
+        device=device,
+        snapshot_every=snapshot_every if snapshot_every is not None else max(1, recipe.steps // recipe.snapshots),
+        num_snapshot_samples=EVAL_SAMPLES // 5,
+        progress_unit="step",
+        cpu_threads=1,
+    )
+    tricks = make_tricks(recipe.tricks, unrolled={"steps": recipe.unroll_steps})
+    noise = functools.partial(normal_noise, dim=recipe.latent_dim)
+    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, loss=_loss(recipe), callbacks=callbacks, tricks=tricks)
+
+
+@dataclass
+class ToyRun:
+    """The outcome of one recipe: the coverage of 2,500 samples (kept in ``samples``),
+    the training history, G's output on fixed noise over training, the health
+    monitor's report and the training time in seconds."""
+
+    recipe: ToyRecipe
+    coverage: ModeCoverage
+    samples: torch.Tensor
+    history: History
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    health: HealthReport = field(default_factory=HealthReport)
+    seconds: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recipe": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.recipe).items()},
+            "coverage": {**asdict(self.coverage), "counts": list(self.coverage.counts)},
+            "samples": self.samples,
+            "history": self.history.as_dict(),
+            "snapshots": [[step, x] for step, x in self.snapshots],
+            "health": self.health.as_dict(),
+            "seconds": self.seconds,
+            "extras": self.extras,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ToyRun:
+        recipe = ToyRecipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["recipe"].items()})
+        coverage = ModeCoverage(**{**data["coverage"], "counts": tuple(data["coverage"]["counts"])})
+        history = History(**data["history"])
+        return cls(
+            recipe,
+            coverage,
+            data["samples"],
+            history,
+            [(int(s), x) for s, x in data["snapshots"]],
+            HealthReport.from_dict(data["health"]),
+            float(data["seconds"]),
+            dict(data.get("extras", {})),
+        )
+
+
+def train_toy_gan(recipe: ToyRecipe, device: str = "cpu", progress: bool = False) -> ToyRun:
+    """Train ``recipe`` once and score it (no cache; see :func:`toy_run`)."""
+    monitor = HealthMonitor(every=max(1, recipe.steps // 40), window=max(1, recipe.steps // 40))
+    trainer = build_toy_gan(recipe, device=device, callbacks=[monitor])
+    trainer.config.progress = progress
+    start = time.perf_counter()
+    history = trainer.fit()
+    seconds = time.perf_counter() - start
+    target = recipe.target_mixture()
+    samples = trainer.sample(EVAL_SAMPLES, generator=torch.Generator().manual_seed(recipe.seed + 2024))
+    coverage = mode_coverage(samples, target.centre_tensor(), target.std)
+    snapshots = [(step, x) for step, x in history.snapshots]
+    history.snapshots = []
+    extras: dict[str, Any] = {}
+    if recipe.loss in ("wgan", "wgan_gp"):
+        from .losses import input_gradient_norms, interpolates
+
+        rng = torch.Generator().manual_seed(recipe.seed + 99)
+        n = EVAL_SAMPLES - EVAL_SAMPLES % (recipe.pack if "pack" in recipe.tricks else 1)  # whole packs only
+        real = target(n, generator=rng)
+        x_hat = interpolates(real, samples[:n], generator=rng)
+        extras["grad_norms"] = input_gradient_norms(trainer.discriminator.cpu(), x_hat).detach()
+    return ToyRun(recipe, coverage, samples, history, snapshots, monitor.report, seconds, extras)
+
+
+def toy_run(recipe: ToyRecipe, use_cache: bool = True) -> ToyRun:
+    """The :class:`ToyRun` of ``recipe``: from the model cache when there, else
+    trained now and cached (unless ``use_cache`` is False)."""
+    cached = _load_cached(recipe) if use_cache else None
+    if cached is not None:
+        return cached
+    run = train_toy_gan(recipe)
+    if use_cache:
+        save_checkpoint({"run": run.to_dict()}, cache_path("toy", asdict(recipe)), kind="toy-run")
+    return run
+
+
+def toy_runs(recipes: list[ToyRecipe], workers: int | None = None, use_cache: bool = True) -> list[ToyRun]:
+    """:func:`toy_run` for every recipe, in order.  Runs found in the cache are
+    loaded; the missing ones are trained in up to ``workers`` worker processes
+    (default: one per CPU core; 1 trains them here, one after the other).
+
+    Each worker is a fresh ``python -m modules.toy2d`` process rather than a
+    ``multiprocessing`` child, so the calling script is never re-imported (lesson
+    scripts have no ``if __name__ == "__main__"`` guard, and need none)."""
+    recipes = list(recipes)
+    results: dict[int, ToyRun] = {}
+    missing = []
+    for i, recipe in enumerate(recipes):
+        cached = _load_cached(recipe) if use_cache else None
+        if cached is None:
+            missing.append(i)
+        else:
+            results[i] = cached
+    workers = max(1, min(os.cpu_count() or 1 if workers is None else int(workers), len(missing)))
+    if workers == 1:
+        for i in missing:
+            results[i] = toy_run(recipes[i], use_cache)
+    else:
+        for i, run in zip(missing, _train_in_workers([recipes[i] for i in missing], workers)):
+            results[i] = run
+            if use_cache:
+                save_checkpoint({"run": run.to_dict()}, cache_path("toy", asdict(run.recipe)), kind="toy-run")
+    return [results[i] for i in range(len(recipes))]
+
+
+def _load_cached(recipe: ToyRecipe) -> ToyRun | None:
+    try:
+        return ToyRun.from_dict(load_checkpoint(cache_path("toy", asdict(recipe)), kind="toy-run")["run"])
+    except (CheckpointError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _train_in_workers(recipes: list[ToyRecipe], workers: int) -> list[ToyRun]:
+    # Longest runs first, each to the least-loaded worker: the workers finish together.
+    groups: list[list[int]] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for i in sorted(range(len(recipes)), key=lambda i: -_cost(recipes[i])):
+        k = load.index(min(load))
+        groups[k].append(i)
+        load[k] += _cost(recipes[i])
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory(prefix="toy-runs-") as tmp:
+        procs = []
+        for k, group in enumerate(groups):
+            job = Path(tmp) / f"job{k}.json"
+            job.write_text(json.dumps([[i, asdict(recipes[i])] for i in group]))
+            err = open(Path(tmp) / f"job{k}.err", "w+")
+            procs.append((subprocess.Popen([sys.executable, "-m", "modules.toy2d", str(job), tmp], env=env, stdout=err, stderr=err), err))
+        failures = []
+        for proc, err in procs:
+            code = proc.wait()
+            err.seek(0)
+            lines = [line for line in err.read().splitlines() if line.strip()]
+            err.close()
+            if code != 0:
+                failures.append((code, lines[-1] if lines else f"exit status {code}"))
+        if failures:
+            code, message = failures[0]
+            if code == 3:
+                raise TrainingDiverged(message)
+            raise RuntimeError(f"a toy-run worker failed: {message}")
+        return [ToyRun.from_dict(load_checkpoint(Path(tmp) / f"run{i}.pt", kind="toy-run")["run"]) for i in range(len(recipes))]
+
+
+def _worker(job_file: str, out_dir: str) -> int:
+    """Entry point of a worker process: train the recipes listed in ``job_file``."""
+    try:
+        for i, fields_ in json.loads(Path(job_file).read_text()):
+            recipe = ToyRecipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields_.items()})
+            save_checkpoint({"run": train_toy_gan(recipe).to_dict()}, Path(out_dir) / f"run{i}.pt", kind="toy-run")
+    except TrainingDiverged as err:
+        print(err, file=sys.stderr)
+        return 3
+    return 0
+
+
+def _cost(recipe: ToyRecipe) -> float:
+    """A rough relative cost, to start the longest runs first."""
+    d_updates = recipe.n_critic + (recipe.unroll_steps if "unrolled" in recipe.tricks else 0)
+    penalty = 2.0 if recipe.loss == "wgan_gp" else 1.0
+    return recipe.steps * recipe.batch_size * (1 + d_updates * penalty)
+
+
+def note_device(device: str) -> None:
+    """Scripts accept ``--device`` like every lesson script, but the 2-D runs are tiny
+    networks that train fastest on CPU cores (a GPU spends longer launching kernels
+    than computing): say so instead of silently ignoring the flag."""
+    if str(device) != "cpu":
+        print(f"note: --device {device} is not used here: the 2-D runs train on CPU cores, where these tiny networks are fastest")
+
+
+def variants(base: ToyRecipe, **changes: dict[str, Any]) -> dict[str, ToyRecipe]:
+    """``{name: replace(base, **change)}`` for every named change."""
+    return {name: replace(base, **change) for name, change in changes.items()}
+
+
+if __name__ == "__main__":  # a worker started by toy_runs()
+    raise SystemExit(_worker(sys.argv[1], sys.argv[2]))

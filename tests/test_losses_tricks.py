@@ -1,0 +1,652 @@
+"""Tests for the GAN objectives of lesson 12.1.4 (modules.losses) and the training
+tricks of lesson 12.1.5 (modules.tricks), alone and through GANTrainer's hooks."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from modules.data import normal_noise, toy_target
+from modules.losses import (
+    LOSSES,
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    WassersteinGPLoss,
+    WassersteinLoss,
+    get_loss,
+    input_gradient_norms,
+    interpolates,
+)
+from modules.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from modules.training import GANTrainer, TrainConfig, seed_everything
+from modules.tricks import (
+    ARCHITECTURE_TRICKS,
+    TRICKS,
+    TTUR,
+    FeatureMatching,
+    GradientClipping,
+    InstanceNoise,
+    LabelSmoothing,
+    NoisyLabels,
+    SpectralNorm,
+    Trick,
+    UnrolledDiscriminator,
+    apply_spectral_norm,
+    make_tricks,
+    spectral_norms,
+)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+NOISE_2D = functools.partial(normal_noise, dim=2)
+REAL = torch.tensor([[0.0], [2.0]], dtype=torch.float64)
+FAKE = torch.tensor([[-1.0], [1.0]], dtype=torch.float64)
+
+
+def sig(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def make_trainer(loss=None, tricks=(), seed: int = 0, hidden=(16, 16), d=None, **cfg) -> GANTrainer:
+    """A tiny 2-D GAN on the ring of 8."""
+    cfg.setdefault("num_epochs", 10)
+    cfg.setdefault("batch_size", 32)
+    cfg.setdefault("cpu_threads", 1)
+    seed_everything(seed)
+    g = MLPGenerator(2, (2,), hidden=hidden)
+    d = d if d is not None else MLPDiscriminator((2,), hidden=hidden)
+    return GANTrainer(g, d, toy_target("ring"), NOISE_2D, TrainConfig(seed=seed, **cfg), loss=loss, tricks=tricks)
+
+
+def clone_params(model: nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def tensors_equal(a, b) -> bool:
+    """Deep exact comparison of nested dicts/lists of tensors and plain values."""
+    if torch.is_tensor(a) or torch.is_tensor(b):
+        return torch.is_tensor(a) and torch.is_tensor(b) and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(tensors_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(tensors_equal(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def total_grad_norm(model: nn.Module) -> float:
+    grads = [p.grad.detach().flatten() for p in model.parameters() if p.grad is not None]
+    return torch.cat(grads).norm().item()
+
+
+# ---------------------------------------------------------------------------
+# Losses on known inputs
+# ---------------------------------------------------------------------------
+def test_bce_d_loss_closed_form():
+    # real logits 0, 2; fake logits -1, 1
+    expected = -(math.log(sig(0)) + math.log(sig(2))) / 2 - (math.log(1 - sig(-1)) + math.log(1 - sig(1))) / 2
+    for loss in (NonSaturatingLoss(), MinimaxLoss()):
+        assert loss.d_loss(REAL, FAKE).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_non_saturating_and_minimax_g_loss_closed_form():
+    ns = -(math.log(sig(-1)) + math.log(sig(1))) / 2
+    mm = (math.log(1 - sig(-1)) + math.log(1 - sig(1))) / 2
+    assert NonSaturatingLoss().g_loss(FAKE).item() == pytest.approx(ns, rel=1e-12)
+    assert MinimaxLoss().g_loss(FAKE).item() == pytest.approx(mm, rel=1e-12)
+
+
+def test_bce_smoothed_real_target_closed_form():
+    t = 0.9
+    real = -sum(t * math.log(sig(r)) + (1 - t) * math.log(1 - sig(r)) for r in (0.0, 2.0)) / 2
+    fake = -sum(math.log(1 - sig(f)) for f in (-1.0, 1.0)) / 2
+    assert NonSaturatingLoss().d_loss(REAL, FAKE, real_target=0.9).item() == pytest.approx(real + fake, rel=1e-12)
+    # a tensor target (what the trainer's label tricks pass) means the same
+    tensor_target = torch.full_like(REAL, 0.9)
+    assert NonSaturatingLoss().d_loss(REAL, FAKE, tensor_target, torch.zeros_like(FAKE)).item() == pytest.approx(real + fake, rel=1e-12)
+
+
+def test_lsgan_closed_form():
+    loss = LeastSquaresLoss()
+    # D: 0.5*mean((r-1)^2) + 0.5*mean(f^2) = 0.5*(1+1)/2 + 0.5*(1+1)/2 = 1.0
+    d = 0.5 * ((0 - 1) ** 2 + (2 - 1) ** 2) / 2 + 0.5 * ((-1) ** 2 + 1**2) / 2
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d, rel=1e-12)
+    assert d == pytest.approx(1.0)
+    # G: 0.5*mean((f-1)^2) = 0.5*(4+0)/2 = 1.0
+    assert loss.g_loss(FAKE).item() == pytest.approx(0.5 * ((-1 - 1) ** 2 + 0) / 2, rel=1e-12)
+    # smoothed real target 0.9
+    d_smooth = 0.5 * ((0 - 0.9) ** 2 + (2 - 0.9) ** 2) / 2 + 0.5 * (1 + 1) / 2
+    assert loss.d_loss(REAL, FAKE, real_target=0.9).item() == pytest.approx(d_smooth, rel=1e-12)
+    # the raw output is the "probability"
+    assert torch.equal(loss.probability(REAL), REAL)
+
+
+def test_hinge_closed_form():
+    loss = HingeLoss()
+    # relu(1-0)=1, relu(1-2)=0 -> 0.5 ; relu(1-1)=0, relu(1+1)=2 -> 1.0
+    d = (max(0, 1 - 0) + max(0, 1 - 2)) / 2 + (max(0, 1 - 1) + max(0, 1 + 1)) / 2
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d, rel=1e-12)
+    assert d == pytest.approx(1.5)
+    assert loss.g_loss(FAKE).item() == pytest.approx(-(-1 + 1) / 2, abs=1e-12)
+    assert loss.g_loss(torch.tensor([[3.0], [1.0]])).item() == pytest.approx(-2.0)
+    # past the margin D gets no gradient
+    r = torch.tensor([[5.0]], requires_grad=True)
+    f = torch.tensor([[-5.0]], requires_grad=True)
+    loss.d_loss(r, f).backward()
+    assert r.grad.item() == 0 and f.grad.item() == 0
+
+
+def test_wasserstein_closed_form():
+    for loss in (WassersteinLoss(), WassersteinGPLoss()):
+        # mean f - mean r = 0 - 1 = -1
+        assert loss.score_loss(REAL, FAKE).item() == pytest.approx(-1.0)
+        assert loss.d_loss(REAL, FAKE).item() == pytest.approx(FAKE.mean().item() - REAL.mean().item())
+        assert loss.g_loss(torch.tensor([[3.0], [1.0]])).item() == pytest.approx(-2.0)
+        assert torch.equal(loss.probability(REAL), REAL)
+        assert loss.outputs_probability is False and loss.uses_labels is False
+
+
+@pytest.mark.parametrize("loss", [HingeLoss(), WassersteinLoss(), WassersteinGPLoss()], ids=lambda l: l.name)
+def test_score_losses_reject_targets(loss):
+    with pytest.raises(ValueError, match="no labels"):
+        loss.d_loss(REAL, FAKE, real_target=0.9)
+    with pytest.raises(ValueError, match="no labels"):
+        loss.d_loss(REAL, FAKE, fake_target=0.1)
+    with pytest.raises(ValueError):
+        loss.d_loss(REAL, FAKE, torch.ones_like(REAL), torch.zeros_like(FAKE))
+    # the defaults, as numbers, are fine
+    loss.d_loss(REAL, FAKE, 1.0, 0.0)
+
+
+def test_label_losses_flags():
+    for loss in (NonSaturatingLoss(), MinimaxLoss(), LeastSquaresLoss()):
+        assert loss.uses_labels
+        assert loss.outputs_probability
+
+
+# ---------------------------------------------------------------------------
+# WGAN-GP: interpolates, gradient norms, the penalty
+# ---------------------------------------------------------------------------
+def test_interpolates_one_coefficient_per_sample():
+    n = 64
+    real, fake = torch.ones(n, 1, 4, 4), torch.zeros(n, 1, 4, 4)
+    x = interpolates(real, fake, generator=torch.Generator().manual_seed(0))
+    assert x.shape == real.shape
+    flat = x.flatten(1)
+    # every sample's pixels are one number: eps
+    assert torch.equal(flat, flat[:, :1].expand_as(flat))
+    eps = flat[:, 0]
+    assert ((eps >= 0) & (eps <= 1)).all()
+    assert len(torch.unique(eps)) > n // 2  # differs across samples
+    assert eps.std() > 0.1
+
+
+def test_interpolates_lie_on_segments():
+    g = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(32, 3, 5, generator=g), torch.randn(32, 3, 5, generator=g)
+    x = interpolates(real, fake, generator=torch.Generator().manual_seed(2))
+    d = (real - fake).flatten(1)
+    # x - fake = eps * (real - fake) with one eps per sample in [0, 1]
+    eps = ((x - fake).flatten(1) * d).sum(1) / (d * d).sum(1)
+    assert ((eps >= -1e-6) & (eps <= 1 + 1e-6)).all()
+    assert torch.allclose(x, fake + eps.view(-1, 1, 1) * (real - fake), atol=1e-5)
+    # seeded: the same generator state gives the same points
+    assert torch.equal(x, interpolates(real, fake, generator=torch.Generator().manual_seed(2)))
+
+
+def test_input_gradient_norms_of_known_critics():
+    lin = nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[3.0, 0.0, 4.0]]))
+    x = torch.randn(10, 3)
+    assert torch.allclose(input_gradient_norms(lin, x), torch.full((10,), 5.0))
+
+    class Square(nn.Module):
+        def forward(self, x):
+            return (x**2).sum(dim=1, keepdim=True)
+
+    # grad of |x|^2 is 2x
+    assert torch.allclose(input_gradient_norms(Square(), x), 2 * x.norm(dim=1), atol=1e-5)
+
+
+def test_zero_penalty_weight_skips_the_penalty():
+    """--penalty-weight 0 means no penalty term at all (and no double backward)."""
+    trainer = type("T", (), {})()
+    trainer.rng = torch.Generator().manual_seed(0)
+    trainer.discriminator = nn.Linear(2, 1)
+    assert WassersteinGPLoss(penalty_weight=0.0).d_penalty(torch.randn(4, 2), torch.randn(4, 2), (), trainer) is None
+
+
+@pytest.mark.parametrize("weight", [10.0, 2.5])
+def test_gradient_penalty_of_linear_critic_is_exact(weight):
+    critic = nn.Linear(2, 1, bias=False)
+    w = torch.tensor([[1.5, -2.0]])  # |w| = 2.5
+    with torch.no_grad():
+        critic.weight.copy_(w)
+    trainer = type("T", (), {})()
+    trainer.rng = torch.Generator().manual_seed(0)
+    trainer.discriminator = critic
+    loss = WassersteinGPLoss(penalty_weight=weight)
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    penalty = loss.d_penalty(real, fake, (), trainer)
+    assert penalty.item() == pytest.approx(weight * (2.5 - 1) ** 2, rel=1e-6)
+    assert loss.last_penalty == pytest.approx((2.5 - 1) ** 2, rel=1e-6)
+    if weight:
+        # the penalty is differentiable in D's weights: d/dw weight*(|w|-1)^2 = 2*weight*(|w|-1)*w/|w|
+        penalty.backward()
+        assert torch.allclose(critic.weight.grad, 2 * weight * (2.5 - 1) * w / 2.5, atol=1e-5)
+
+
+def test_wgan_gp_d_step_adds_penalty():
+    t = make_trainer(loss=WassersteinGPLoss(penalty_weight=10.0))
+    assert math.isnan(t.loss.last_penalty)
+    t.d_step()
+    assert math.isfinite(t.loss.last_penalty) and t.loss.last_penalty >= 0
+
+
+# ---------------------------------------------------------------------------
+# get_loss and parameter checks
+# ---------------------------------------------------------------------------
+def test_get_loss_names_and_params():
+    assert set(LOSSES) == {"non_saturating", "minimax", "lsgan", "hinge", "wgan", "wgan_gp"}
+    for name, cls in LOSSES.items():
+        loss = get_loss(name)
+        assert type(loss) is cls and loss.name == name
+    assert get_loss("wgan", clip=0.05).clip == 0.05
+    assert get_loss("wgan_gp", penalty_weight=5).penalty_weight == 5
+    assert get_loss("wgan_gp").clip is None  # no weight clipping with the penalty
+    assert WassersteinLoss(clip=None).clip is None
+
+
+def test_get_loss_unknown_name_lists_choices():
+    with pytest.raises(ValueError) as err:
+        get_loss("vanilla")
+    message = str(err.value)
+    assert "vanilla" in message
+    for name in LOSSES:
+        assert name in message
+
+
+@pytest.mark.parametrize("clip", [-1, 0, float("nan"), float("inf")])
+def test_wgan_rejects_bad_clip(clip):
+    with pytest.raises(ValueError):
+        WassersteinLoss(clip=clip)
+
+
+@pytest.mark.parametrize("weight", [-1, float("nan"), float("inf")])
+def test_wgan_gp_rejects_bad_penalty(weight):
+    with pytest.raises(ValueError):
+        WassersteinGPLoss(penalty_weight=weight)
+
+
+# ---------------------------------------------------------------------------
+# Weight clipping and the optimiser
+# ---------------------------------------------------------------------------
+def test_weight_clipping_after_d_step():
+    t = make_trainer(loss=get_loss("wgan", clip=0.01))
+    assert max(p.abs().max().item() for p in t.discriminator.parameters()) > 0.01  # not clipped at init
+    g_before = clone_params(t.generator)
+    t.d_step()
+    for p in t.discriminator.parameters():
+        assert p.min().item() >= -0.01 and p.max().item() <= 0.01
+    # the clip is not applied to G
+    assert all(torch.equal(a, b) for a, b in zip(g_before, t.generator.parameters()))
+
+
+def test_no_clipping_without_clip():
+    t = make_trainer(loss=WassersteinLoss(clip=None))
+    t.d_step()
+    assert max(p.abs().max().item() for p in t.discriminator.parameters()) > 0.01
+
+
+def test_rmsprop_optimizer():
+    t = make_trainer(optimizer="rmsprop", lr=5e-5)
+    assert isinstance(t.opt_d, torch.optim.RMSprop) and isinstance(t.opt_g, torch.optim.RMSprop)
+    assert t.opt_d.param_groups[0]["lr"] == 5e-5
+    t.fit(2)
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="adagrad")
+
+
+# ---------------------------------------------------------------------------
+# Label tricks
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", ["wgan", "wgan_gp", "hinge"])
+@pytest.mark.parametrize("trick", [LabelSmoothing, NoisyLabels])
+def test_label_tricks_need_label_losses(loss, trick):
+    with pytest.raises(ValueError, match=trick.name):
+        make_trainer(loss=get_loss(loss), tricks=[trick()])
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "minimax", "lsgan"])
+def test_label_tricks_accepted_with_label_losses(loss):
+    make_trainer(loss=get_loss(loss), tricks=[LabelSmoothing(), NoisyLabels()])
+
+
+class RecordingLoss(NonSaturatingLoss):
+    def __init__(self):
+        self.targets = []
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0, fake_target=0.0):
+        self.targets.append((real_target, fake_target))
+        return super().d_loss(real_logits, fake_logits, real_target, fake_target)
+
+
+def test_label_smoothing_targets():
+    loss = RecordingLoss()
+    t = make_trainer(loss=loss, tricks=[LabelSmoothing()])
+    t.d_step()
+    (real_t, fake_t), = loss.targets
+    assert torch.is_tensor(real_t) and real_t.shape == (32, 1)
+    assert torch.allclose(real_t, torch.full((32, 1), 0.9))
+    assert torch.equal(fake_t, torch.zeros(32, 1))
+    # without the trick the targets are the plain numbers 1 and 0
+    loss2 = RecordingLoss()
+    make_trainer(loss=loss2).d_step()
+    assert loss2.targets == [(1.0, 0.0)]
+
+
+def test_label_smoothing_rejects_bad_target():
+    for bad in (0.5, 0.2, 1.1):
+        with pytest.raises(ValueError):
+            LabelSmoothing(bad)
+    assert LabelSmoothing(0.8).d_targets(torch.ones(3), torch.zeros(3), None)[0].tolist() == pytest.approx([0.8] * 3)
+
+
+@pytest.mark.parametrize("flip", [0.05, 0.3])
+def test_noisy_labels_flip_share(flip):
+    t = make_trainer(loss=get_loss("non_saturating"), tricks=[NoisyLabels(flip)])
+    t.rng.manual_seed(123)
+    n = 20000
+    real_t, fake_t = t.tricks[0].d_targets(torch.ones(n, 1), torch.zeros(n, 1), t)
+    assert set(real_t.unique().tolist()) <= {0.0, 1.0} and set(fake_t.unique().tolist()) <= {0.0, 1.0}
+    sd = math.sqrt(flip * (1 - flip) / n)
+    assert (real_t == 0).float().mean().item() == pytest.approx(flip, abs=5 * sd)
+    assert (fake_t == 1).float().mean().item() == pytest.approx(flip, abs=5 * sd)
+    # the two flips are independent draws, not the same mask
+    assert not torch.equal(real_t == 0, fake_t == 1)
+
+
+def test_noisy_labels_in_trainer():
+    loss = RecordingLoss()
+    t = make_trainer(loss=loss, tricks=[NoisyLabels(0.25)], batch_size=256)
+    for _ in range(4):
+        t.d_step()
+    flipped_real = torch.cat([(r == 0).float().flatten() for r, _ in loss.targets]).mean().item()
+    flipped_fake = torch.cat([(f == 1).float().flatten() for _, f in loss.targets]).mean().item()
+    assert flipped_real == pytest.approx(0.25, abs=0.05)
+    assert flipped_fake == pytest.approx(0.25, abs=0.05)
+
+
+def test_noisy_labels_rejects_bad_flip():
+    for bad in (-0.1, 0.5, 0.9):
+        with pytest.raises(ValueError):
+            NoisyLabels(bad)
+
+
+# ---------------------------------------------------------------------------
+# Instance noise
+# ---------------------------------------------------------------------------
+def test_instance_noise_anneals_linearly():
+    from modules.training import Callback
+
+    trick = InstanceNoise(std=0.2)
+    seen: list[float] = []
+
+    class Record(Callback):
+        def on_epoch_end(self, trainer, epoch, record):
+            seen.append(trick.current_std(trainer))
+
+    n = 20
+    t = make_trainer(tricks=[trick], num_epochs=n)
+    t.callbacks.append(Record())
+    t.fit()
+    assert len(seen) == n
+    assert seen[0] == pytest.approx(0.2)
+    assert seen[-1] <= 0.2 * 0.06  # ~0 at the end
+    steps = [a - b for a, b in zip(seen, seen[1:])]
+    assert all(s == pytest.approx(0.2 / n) for s in steps)  # linear
+    assert all(s >= 0 for s in seen)
+
+
+def test_instance_noise_changes_d_input():
+    t = make_trainer(tricks=[InstanceNoise(std=0.5)], num_epochs=10)
+    t.epoch = 1
+    x = torch.zeros(4000, 2)
+    y = t.d_input(x)
+    assert not torch.equal(x, y)
+    assert y.std().item() == pytest.approx(0.5, rel=0.05)
+    t.epoch = 6  # halfway: std * (1 - 5/10)
+    assert t.d_input(x).std().item() == pytest.approx(0.25, rel=0.05)
+    # no annealing: constant
+    t2 = make_trainer(tricks=[InstanceNoise(std=0.3, anneal=False)], num_epochs=10)
+    t2.epoch = 10
+    assert t2.d_input(x).std().item() == pytest.approx(0.3, rel=0.05)
+    # std 0: the input passes through untouched
+    t3 = make_trainer(tricks=[InstanceNoise(std=0.0)])
+    assert t3.d_input(x) is x
+    # no tricks: d_input is the identity
+    assert torch.equal(make_trainer().d_input(x), x)
+    with pytest.raises(ValueError):
+        InstanceNoise(std=-1)
+
+
+# ---------------------------------------------------------------------------
+# Spectral normalisation
+# ---------------------------------------------------------------------------
+def test_spectral_norm_keeps_layers_near_one():
+    t = make_trainer(tricks=[SpectralNorm()], num_epochs=200, lr=1e-3)
+    d = t.discriminator
+    linears = [m for m in d.modules() if isinstance(m, nn.Linear)]
+    assert len(linears) == 3
+    assert all(hasattr(m, "parametrizations") for m in linears)
+    # the optimiser trains the wrapped (original) weights
+    opt_params = {id(p) for g in t.opt_d.param_groups for p in g["params"]}
+    assert {id(p) for p in d.parameters()} == opt_params
+    t.fit()
+    norms = spectral_norms(d)
+    assert len(norms) == 3
+    for s in norms:
+        assert abs(s - 1.0) <= 0.05, norms
+    assert d.training  # spectral_norms leaves the mode as it was
+
+
+def test_without_spectral_norm_layers_are_not_normalised():
+    t = make_trainer(num_epochs=50, lr=1e-3)
+    t.fit()
+    d = t.discriminator
+    assert spectral_norms(d) == []  # nothing wrapped
+    raw = [torch.linalg.matrix_norm(m.weight.detach().double(), ord=2).item() for m in d.modules() if isinstance(m, nn.Linear)]
+    assert any(abs(s - 1.0) > 0.05 for s in raw), raw
+
+
+def test_apply_spectral_norm_is_idempotent_and_covers_convs():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 1))
+    out = apply_spectral_norm(model)
+    assert out is model
+    apply_spectral_norm(model)  # a second call does not wrap twice
+    assert len(model[0].parametrizations["weight"]) == 1
+    model(torch.randn(8, 1, 6, 6))
+    assert len(spectral_norms(model)) == 2
+
+
+# ---------------------------------------------------------------------------
+# TTUR, feature matching, gradient clipping, unrolling
+# ---------------------------------------------------------------------------
+def test_ttur_learning_rates():
+    t = make_trainer(tricks=[TTUR()])
+    assert t.opt_d.param_groups[0]["lr"] == pytest.approx(4e-4)
+    assert t.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert t.config.d_lr == pytest.approx(4e-4) and t.config.g_lr == pytest.approx(1e-4)
+    t2 = make_trainer(tricks=[TTUR(lr_d=1e-3, lr_g=2e-4)])
+    assert t2.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert t2.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4)
+    with pytest.raises(ValueError):
+        TTUR(lr_d=0)
+
+
+class NoGLoss(NonSaturatingLoss):
+    def g_loss(self, fake_logits):
+        raise AssertionError("feature matching must replace G's loss")
+
+
+def test_feature_matching_loss():
+    t = make_trainer(loss=NoGLoss(), tricks=[FeatureMatching()])
+    g_state = torch.Generator()
+    g_state.set_state(t.rng.get_state())
+    with torch.no_grad():
+        z = NOISE_2D(32, generator=g_state)  # g_step draws noise first ...
+        fake = t.generator(z)
+        real = toy_target("ring")(32, generator=g_state)  # ... then the real batch
+        expected = (t.discriminator.features(fake).mean(0) - t.discriminator.features(real).mean(0)).pow(2).sum().item()
+    g_before = clone_params(t.generator)
+    result = t.g_step()["g_loss"]
+    assert result == pytest.approx(expected, rel=1e-5)
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, t.generator.parameters()))
+
+
+def test_feature_matching_needs_features():
+    seed_everything(0)
+    plain_d = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    with pytest.raises(ValueError, match="features"):
+        make_trainer(tricks=[FeatureMatching()], d=plain_d)
+
+
+def test_gradient_clipping_hook():
+    t = make_trainer(tricks=[GradientClipping(max_norm=0.1)])
+    d = t.discriminator
+    d.zero_grad()
+    (1000 * d(torch.randn(64, 2) * 10).pow(2).mean()).backward()
+    assert total_grad_norm(d) > 0.1
+    t.tricks[0].before_update(d, t)
+    assert total_grad_norm(d) <= 0.1 + 1e-6
+    with pytest.raises(ValueError):
+        GradientClipping(max_norm=0)
+
+
+class GradNormRecorder(Trick):
+    def __init__(self):
+        self.norms = []
+
+    def before_update(self, model, trainer):
+        self.norms.append(total_grad_norm(model))
+
+
+def test_gradient_clipping_in_both_steps():
+    rec = GradNormRecorder()
+    t = make_trainer(tricks=[GradientClipping(max_norm=1e-3), rec], lr=1e-3)
+    t.fit(3)
+    assert len(rec.norms) == 6  # one D and one G update per epoch
+    assert all(n <= 1e-3 + 1e-6 for n in rec.norms)
+    # without clipping the same updates have larger gradients
+    rec2 = GradNormRecorder()
+    make_trainer(tricks=[rec2], lr=1e-3).fit(3)
+    assert max(rec2.norms) > 1e-3
+
+
+class DSnapshot(Trick):
+    """Records D's weights in before_g_step (after the hooks before it ran)."""
+
+    def __init__(self):
+        self.seen = None
+
+    def before_g_step(self, trainer):
+        self.seen = clone_params(trainer.discriminator)
+
+
+def test_unrolled_restores_d_and_optimizer():
+    snap = DSnapshot()
+    unrolled = UnrolledDiscriminator(steps=3)
+    t = make_trainer(tricks=[unrolled, snap])
+    t.d_step()  # so that Adam has state
+    d_state = copy.deepcopy(t.discriminator.state_dict())
+    opt_state = copy.deepcopy(t.opt_d.state_dict())
+    g_before = clone_params(t.generator)
+    t.g_step()
+    # D really moved during the unrolled steps (G stepped against the future D) ...
+    assert not all(torch.equal(a, d_state[k]) for a, k in zip(snap.seen, d_state))
+    # ... and is back exactly where it was, with its optimiser
+    assert tensors_equal(t.discriminator.state_dict(), d_state)
+    assert tensors_equal(t.opt_d.state_dict(), opt_state)
+    assert unrolled._saved is None
+    # G was updated
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, t.generator.parameters()))
+
+
+def test_unrolled_rejects_zero_steps():
+    with pytest.raises(ValueError):
+        UnrolledDiscriminator(steps=0)
+
+
+# ---------------------------------------------------------------------------
+# make_tricks / TRICKS
+# ---------------------------------------------------------------------------
+def test_make_tricks():
+    tricks = make_tricks(["label_smoothing", "instance_noise", "unrolled"], instance_noise={"std": 0.2}, unrolled={"steps": 2})
+    assert [type(t) for t in tricks] == [LabelSmoothing, InstanceNoise, UnrolledDiscriminator]
+    assert tricks[1].std == 0.2 and tricks[2].steps == 2
+    assert make_tricks(["minibatch_std", "pack"]) == []
+    assert set(ARCHITECTURE_TRICKS) == {name for name, (_, cls) in TRICKS.items() if cls is None}
+    for name, (description, cls) in TRICKS.items():
+        assert description
+        if cls is not None:
+            assert cls.name == name
+            assert type(make_tricks([name])[0]) is cls
+
+
+def test_make_tricks_unknown_name():
+    with pytest.raises(ValueError) as err:
+        make_tricks(["label_smoothing", "dropout_everything"])
+    assert "dropout_everything" in str(err.value)
+    for name in TRICKS:
+        assert name in str(err.value)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, cls) in TRICKS.items() if cls is not None])
+def test_every_trick_trains(name):
+    loss = get_loss("non_saturating")
+    t = make_trainer(loss=loss, tricks=make_tricks([name], unrolled={"steps": 1}), num_epochs=3, hidden=(8,))
+    history = t.fit()
+    assert len(history.d_loss) == 3
+    assert all(math.isfinite(v) for v in history.d_loss + history.g_loss)
+
+
+# ---------------------------------------------------------------------------
+# Discriminator variants: features, packing
+# ---------------------------------------------------------------------------
+def test_mlp_discriminator_features():
+    d = MLPDiscriminator((2,), hidden=(16, 8))
+    x = torch.randn(5, 2)
+    assert d.features(x).shape == (5, 8)
+    # the last layer applied to the features is the output
+    assert torch.allclose(d.net[-1](d.features(x)), d(x))
+    d_std = MLPDiscriminator((2,), hidden=(16, 8), minibatch_std=True)
+    assert d_std.features(x).shape == (5, 8)
+    assert d_std(x).shape == (5, 1)
+
+
+def test_packed_discriminator_shapes():
+    inner = MLPDiscriminator((8,), hidden=(16, 12))
+    d = PackedDiscriminator(inner, 4)
+    x = torch.randn(32, 2)
+    assert d(x).shape == (8, 1)
+    assert d.features(x).shape == (8, 12)
+    # pack k holds samples 4k .. 4k+3 side by side
+    assert torch.allclose(d(x)[1], inner(x[4:8].reshape(1, 8))[0])
+    with pytest.raises(ValueError, match="packs of 4"):
+        d(torch.randn(30, 2))
+    with pytest.raises(ValueError):
+        PackedDiscriminator(inner, 0)
+
+
+def test_packed_discriminator_trains():
+    d = PackedDiscriminator(MLPDiscriminator((8,), hidden=(8,)), 4)
+    t = make_trainer(d=d, hidden=(8,), num_epochs=2)
+    history = t.fit()
+    assert all(math.isfinite(v) for v in history.d_loss + history.g_loss)
