@@ -40,6 +40,7 @@ __all__ = [
     "fraction",
     "image_size",
     "one_of",
+    "name_list",
     "non_negative",
     "npy_path",
     "save_samples",
@@ -89,6 +90,11 @@ def non_negative(value: float) -> str | None:
     if not (math.isfinite(value) and value >= 0):
         return "must be a number >= 0"
     return None
+
+
+def name_list(text: str) -> list[str]:
+    """Flag type: ``"a,b , c"`` -> ``["a", "b", "c"]`` (empty entries dropped)."""
+    return [name.strip() for name in str(text).split(",") if name.strip()]
 
 
 def one_of(known: Sequence[str]) -> Callable[[Any], str | None]:

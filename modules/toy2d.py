@@ -33,7 +33,8 @@ from typing import Any
 import torch
 
 from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
-from .data import GaussianMixture2D, normal_noise, toy_target
+from .cli import Option, at_least, npy_path, positive
+from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
 from .losses import LOSSES, get_loss
 from .metrics import ModeCoverage, mode_coverage
 from .models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
@@ -41,7 +42,7 @@ from .monitor import HealthMonitor, HealthReport
 from .training import GANTrainer, History, TrainConfig, TrainingDiverged, seed_everything
 from .tricks import TRICKS, make_tricks
 
-__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "variants", "note_device", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
+__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "variants", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
 EVAL_SAMPLES = 2500  # samples scored per run, as in the VEEGAN and PacGAN papers
 
@@ -74,7 +75,7 @@ class ToyRecipe:
     penalty_weight: float = 10.0
     weight_clip: float = 0.01
     pack: int = 4
-    unroll_steps: int = 5
+    unroll_steps: int = 3
     lr_decay: str = "linear"
     optimizer: str = "adam"
     seed: int = 0
@@ -332,6 +333,24 @@ def _cost(recipe: ToyRecipe) -> float:
     d_updates = recipe.n_critic + (recipe.unroll_steps if "unrolled" in recipe.tricks else 0)
     penalty = 2.0 if recipe.loss == "wgan_gp" else 1.0
     return recipe.steps * recipe.batch_size * (1 + d_updates * penalty)
+
+
+def toy_options(target: str, steps: int, batch_size: int, lr: float, workers: int, lr_help: str = "Adam learning rate (both players)") -> list[Option]:
+    """The flags every 2-D script shares, with the script's constants as defaults:
+    ``--target``, ``--steps``, ``--batch-size``, ``--lr`` and ``--workers``."""
+    return [
+        Option("target", target, str, "2-D target", choices=list(TOY_TARGETS)),
+        Option("steps", steps, int, "generator steps per run", at_least(1)),
+        Option("batch_size", batch_size, int, "samples per batch", at_least(4)),
+        Option("lr", lr, float, lr_help, positive),
+        Option("workers", workers, int, "training processes at once (0: one per CPU core)", at_least(0)),
+    ]
+
+
+def save_samples_option(whose: str) -> Option:
+    """``--save-samples PATH``: where a 2-D script writes ``whose`` 2,500 evaluated
+    samples as a ``.npy`` array of shape (2500, 2)."""
+    return Option("save_samples", None, str, f"write {whose} 2,500 evaluated samples to this .npy file", npy_path)
 
 
 def note_device(device: str) -> None:

@@ -271,7 +271,7 @@ class UnrolledDiscriminator(Trick):
 
     name = "unrolled"
 
-    def __init__(self, steps: int = 5) -> None:
+    def __init__(self, steps: int = 3) -> None:
         _check(int(steps) >= 1, f"unrolled steps must be >= 1 (got {steps})")
         self.steps = int(steps)
         self._saved: tuple[dict, dict] | None = None
@@ -299,7 +299,7 @@ TRICKS: dict[str, tuple[str, type[Trick] | None]] = {
     "feature_matching": ("G matches D's mean hidden features", FeatureMatching),
     "gradient_clipping": ("clip both players' gradient norms to 1", GradientClipping),
     "minibatch_std": ("D also sees the batch's standard deviation", None),
-    "unrolled": ("G steps against D unrolled 5 steps ahead", UnrolledDiscriminator),
+    "unrolled": ("G steps against D unrolled 3 steps ahead", UnrolledDiscriminator),
     "pack": ("D judges packs of 4 samples at once (PacGAN)", None),
 }
 ARCHITECTURE_TRICKS = ("minibatch_std", "pack")

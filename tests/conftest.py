@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+# The lesson-claims tests' shared checks assert in lesson_checks.py: show their failures
+# as pytest shows a test's own.
+pytest.register_assert_rewrite("lesson_checks")
+
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "gallery"
 LESSON_SCRIPTS = sorted(p for p in GALLERY.rglob("*.py"))

@@ -13,23 +13,27 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 
-from conftest import GALLERY, ROOT, run_script, script_path
+from conftest import ROOT, script_path
+from lesson_checks import (
+    block,
+    check_downloads_and_example_links,
+    check_expected_outputs_are_quotes,
+    check_figure_is_drawn,
+    check_flags_exist,
+    check_quote_is_in_lesson,
+    check_quote_is_printed,
+    claim_id,
+    one_line,
+    read,
+    shown_figures,
+)
 
 DCGAN = ROOT / "docs" / "12_1_2_dcgan.rst"
 CGAN = ROOT / "docs" / "12_1_3_conditional_gans.rst"
 LESSONS = (DCGAN, CGAN)
 DOCS = ("--preset", "docs")
-
-
-def block(*lines: str) -> str:
-    """Consecutive printed lines as they appear in a lesson's code block (three spaces
-    of RST indentation before every line after the first)."""
-    return "\n   ".join(lines)
 
 
 PROSE_CLAIMS = [
@@ -144,28 +148,13 @@ PROSE_CLAIMS = [
 ]
 
 
-def claim_id(claim) -> str:
-    script, _, quoted, lesson = claim
-    return f"{lesson.stem[:6]}-{script}-{quoted.splitlines()[0][:40]}"
-
-
-def normalised(text: str) -> str:
-    """Lines stripped of their indentation (code-block indentation, column padding at
-    the start of a printed line), joined again."""
-    return "\n".join(line.strip() for line in text.splitlines())
-
-
 # --------------------------------------------------------------------------------------
 # The slow check: the quotes are what the scripts print
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("script,args,quoted,lesson", PROSE_CLAIMS, ids=[claim_id(c) for c in PROSE_CLAIMS])
 def test_lesson_quotes_what_the_script_prints(script_run, script, args, quoted, lesson):
-    text = lesson.read_text(encoding="utf-8")
-    assert quoted in text, f"{lesson.name} no longer quotes {quoted!r}; update PROSE_CLAIMS"
-    run = script_run(script, *args)
-    assert run.returncode == 0, run.stderr
-    assert normalised(quoted) in normalised(run.stdout), f"{script} {' '.join(args)} no longer prints {quoted!r}"
+    check_quote_is_printed(script_run, lesson, script, args, quoted)
 
 
 # --------------------------------------------------------------------------------------
@@ -173,25 +162,13 @@ def test_lesson_quotes_what_the_script_prints(script_run, script, args, quoted, 
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("script,args,quoted,lesson", PROSE_CLAIMS, ids=[claim_id(c) for c in PROSE_CLAIMS])
 def test_claims_are_quoted_in_their_lessons(script, args, quoted, lesson):
-    assert quoted in lesson.read_text(encoding="utf-8"), f"{lesson.name} no longer quotes {quoted!r}"
-    assert script_path(script).is_file()
-
-
-EXPECTED_OUTPUT = re.compile(r"^\.\. code-block:: text\n   :class: expected-output\n\n((?:   .*\n)+)", re.M)
+    check_quote_is_in_lesson(lesson, script, quoted)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_expected_output_blocks_are_checked_claims(lesson):
     """Every expected-output block of the lesson is, in full, one of the checked quotes."""
-    blocks = EXPECTED_OUTPUT.findall(lesson.read_text(encoding="utf-8"))
-    assert blocks, f"{lesson.name} shows no expected output"
-    claims = {normalised(quoted) for _, _, quoted, where in PROSE_CLAIMS if where == lesson}
-    for found in blocks:
-        assert normalised(found) in claims, f"{lesson.name}: an expected-output block is not in PROSE_CLAIMS:\n{found}"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split()).lower()
+    check_expected_outputs_are_quotes(lesson, [quoted for _, _, quoted, where in PROSE_CLAIMS if where == lesson])
 
 
 def test_lessons_state_the_docs_presets_they_show():
@@ -209,64 +186,21 @@ def test_lessons_state_the_docs_presets_they_show():
     assert "docs preset: scikit-learn digits, 32x32, 500 steps" in cgan
 
 
-def directive_block(text: str, target: str) -> str:
-    """The directive whose first line names ``target``, with its options and caption."""
-    lines = text.split(target, 1)[1].splitlines()[1:]
-    body = []
-    for line in lines:
-        if line.strip() and not line.startswith("   "):
-            break
-        body.append(line)
-    return "\n".join(body)
-
-
-FIGURE = re.compile(r"^\s*\.\.\s+figure::\s+/auto_examples/(\w+)/images/named/(\w+)-(\w+)\.png\s*$", re.M)
-ANIMATION = re.compile(r"^\s*:file:\s+\.\./auto_examples/(\w+)/images/named/(\w+)-(\w+)\.html\s*$", re.M)
-
-
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_every_figure_shown_is_drawn_by_its_script(lesson):
-    text = lesson.read_text(encoding="utf-8")
-    refs = FIGURE.findall(text) + ANIMATION.findall(text)
+    refs = shown_figures(read(lesson), animations=True)
     assert len(refs) >= 2
     for folder, script, label in refs:
-        source = GALLERY / folder / f"{script}.py"
-        assert source.is_file(), f"{lesson.name} shows a figure of {folder}/{script}.py, which does not exist"
-        assert f'label="{label}"' in source.read_text(encoding="utf-8"), f"{script}.py draws no figure labelled {label!r}"
-        if label != "latent_walk":  # the animation sits between paragraphs that say where it comes from
-            assert "docs preset" in one_line(directive_block(text, f"{script}-{label}.png")), (
-                f"the caption of {script}-{label} does not say which preset drew it"
-            )
+        # the caption names the docs preset, but for the animation, which sits between
+        # paragraphs that say where it comes from
+        check_figure_is_drawn(lesson, folder, script, label, caption=label != "latent_walk")
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_downloads_and_example_links_point_at_gallery_scripts(lesson):
-    text = lesson.read_text(encoding="utf-8")
-    downloads = re.findall(r":download:`[^`<]*<(/gallery/[^>]+\.py)>`", text)
-    examples = re.findall(r":ref:`sphx_glr_auto_examples_(\w+)\.py`", text)
-    assert downloads and examples
-    for path in downloads:
-        assert (ROOT / path.lstrip("/")).is_file(), path
-    pages = {f"{p.parent.name}_{p.stem}" for p in GALLERY.glob("*/*.py")}
-    for name in examples:
-        assert name in pages, f"{lesson.name} links the example page of {name}.py, which is no gallery script"
-    own = sorted(p.stem for p in (GALLERY / lesson.stem).glob("*.py"))
-    for script in own:
-        assert f"/gallery/{lesson.stem}/{script}.py>" in text, f"{lesson.name} offers no download of {script}.py"
-        assert f"sphx_glr_auto_examples_{lesson.stem}_{script}.py" in text, f"{lesson.name} does not link {script}.py's page"
-
-
-FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+    check_downloads_and_example_links(lesson)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_every_flag_the_lesson_mentions_exists(lesson):
-    text = lesson.read_text(encoding="utf-8")
-    scripts = sorted({Path(p).stem for p in re.findall(r"/gallery/[^>\s]+\.py", text)})
-    helps = ""
-    for script in scripts:
-        run = run_script(script, "--help")
-        assert run.returncode == 0, run.stderr
-        helps += run.stdout
-    for flag in sorted(set(FLAG.findall(text))):
-        assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", helps), f"{lesson.name} mentions {flag}, which no script of it has"
+    check_flags_exist(lesson)

@@ -1,7 +1,10 @@
 """The whole site, built the way the README says (``make html``), from a clean gallery.
 
-One build per test session (about a minute): every lesson script is executed, warnings
-are errors.  The tests then look at what a reader gets.
+One build per test session: every lesson script is executed, warnings are errors.  The
+build shares the session's model cache with the script runs of the other tests (the
+cache is keyed by the recipe and the source of ``modules/``, so a cached model is the
+one the build would have trained); ``make html`` on its own starts from an empty one.
+The tests then look at what a reader gets.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import MODEL_CACHE, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +48,7 @@ def git_status() -> str:
 def make(target: str, builddir: Path) -> subprocess.CompletedProcess:
     # VPY: build with the interpreter running the tests (the environment make test made)
     return subprocess.run(
-        ["make", "--no-print-directory", target, f"BUILDDIR={builddir}", f"VPY={sys.executable}", "BOOTSTRAP="],
+        ["make", "--no-print-directory", target, f"BUILDDIR={builddir}", f"VPY={sys.executable}", "BOOTSTRAP=", f"MODEL_CACHE={MODEL_CACHE}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
