@@ -292,7 +292,12 @@ def _train_in_workers(recipes: list[ToyRecipe], workers: int) -> list[ToyRun]:
         groups[k].append(i)
         load[k] += _cost(recipes[i])
     root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+        "OMP_NUM_THREADS": "1",  # one thread per worker: the workers share the cores
+        "MKL_NUM_THREADS": "1",
+    }
     with tempfile.TemporaryDirectory(prefix="toy-runs-") as tmp:
         procs = []
         for k, group in enumerate(groups):
