@@ -509,11 +509,12 @@ def plot_monitor(reports: dict[str, HealthReport], label: str, unit: str = "step
         if r.warmup_steps:
             for ax in (top, bottom):
                 ax.axvspan(0, r.warmup_steps, color="0.85", alpha=0.5, lw=0)
-            bottom.text(r.warmup_steps / 2, 0.02, "warm-up", transform=bottom.get_xaxis_transform(), ha="center", fontsize=7, color="0.4")
-        for sign, step in r.first_seen.items():
+            bottom.text(r.warmup_steps / 2, 0.97, "warm-up", transform=bottom.get_xaxis_transform(), ha="center", va="top", rotation=90, fontsize=7, color="0.4")
+        for k, (sign, step) in enumerate(sorted(r.first_seen.items(), key=lambda item: item[1])):
             for ax in (top, bottom):
                 ax.axvline(step, color=sign_colors[sign], lw=1.2, ls="-", alpha=0.8)
-            top.annotate(sign.replace("_", " "), (step, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=7, color=sign_colors[sign])
+            # alternate sides of the line, so signs first seen at the same step stay readable
+            top.annotate(sign.replace("_", " "), (step, 0.97), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right" if k % 2 == 0 else "left", fontsize=7, color=sign_colors[sign])
         if c == 0:
             top.legend(fontsize=7, loc="center right")
             bottom.legend(fontsize=7, loc="upper right")
