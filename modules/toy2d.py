@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 import torch
 
 from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
-from .cli import Option, at_least, npy_path, positive
+from .cli import Option, at_least, fail, npy_path, positive
 from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
 from .losses import LOSSES, get_loss
 from .metrics import ModeCoverage, mode_coverage
@@ -42,7 +43,7 @@ from .monitor import HealthMonitor, HealthReport
 from .training import GANTrainer, History, TrainConfig, TrainingDiverged, seed_everything
 from .tricks import TRICKS, make_tricks
 
-__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "variants", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
+__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
 EVAL_SAMPLES = 2500  # samples scored per run, as in the VEEGAN and PacGAN papers
 
@@ -105,6 +106,14 @@ class ToyRecipe:
 
     def target_mixture(self) -> GaussianMixture2D:
         return toy_target(self.target)
+
+    def as_plain(self) -> dict[str, Any]:
+        """The fields as JSON- and ``weights_only``-safe data (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_plain(cls, data: dict[str, Any]) -> ToyRecipe:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 #: Optimiser settings the Wasserstein papers prescribe (Arjovsky et al., 2017: RMSprop,
@@ -183,7 +192,7 @@ class ToyRun:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "recipe": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.recipe).items()},
+            "recipe": self.recipe.as_plain(),
             "coverage": {**asdict(self.coverage), "counts": list(self.coverage.counts)},
             "samples": self.samples,
             "history": self.history.as_dict(),
@@ -195,7 +204,7 @@ class ToyRun:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ToyRun:
-        recipe = ToyRecipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["recipe"].items()})
+        recipe = ToyRecipe.from_plain(data["recipe"])
         coverage = ModeCoverage(**{**data["coverage"], "counts": tuple(data["coverage"]["counts"])})
         history = History(**data["history"])
         return cls(
@@ -238,12 +247,12 @@ def train_toy_gan(recipe: ToyRecipe, device: str = "cpu", progress: bool = False
 def toy_run(recipe: ToyRecipe, use_cache: bool = True) -> ToyRun:
     """The :class:`ToyRun` of ``recipe``: from the model cache when there, else
     trained now and cached (unless ``use_cache`` is False)."""
-    cached = _load_cached(recipe) if use_cache else None
+    cached = _load_run(_cache_file(recipe)) if use_cache else None
     if cached is not None:
         return cached
     run = train_toy_gan(recipe)
     if use_cache:
-        save_checkpoint({"run": run.to_dict()}, cache_path("toy", asdict(recipe)), kind="toy-run")
+        _save_run(run, _cache_file(recipe))
     return run
 
 
@@ -259,26 +268,52 @@ def toy_runs(recipes: list[ToyRecipe], workers: int | None = None, use_cache: bo
     results: dict[int, ToyRun] = {}
     missing = []
     for i, recipe in enumerate(recipes):
-        cached = _load_cached(recipe) if use_cache else None
+        cached = _load_run(_cache_file(recipe)) if use_cache else None
         if cached is None:
             missing.append(i)
         else:
             results[i] = cached
     workers = max(1, min(os.cpu_count() or 1 if workers is None else int(workers), len(missing)))
     if workers == 1:
-        for i in missing:
-            results[i] = toy_run(recipes[i], use_cache)
+        trained = [train_toy_gan(recipes[i]) for i in missing]
     else:
-        for i, run in zip(missing, _train_in_workers([recipes[i] for i in missing], workers)):
-            results[i] = run
-            if use_cache:
-                save_checkpoint({"run": run.to_dict()}, cache_path("toy", asdict(run.recipe)), kind="toy-run")
+        trained = _train_in_workers([recipes[i] for i in missing], workers)
+    for i, run in zip(missing, trained):
+        results[i] = run
+        if use_cache:
+            _save_run(run, _cache_file(run.recipe))
     return [results[i] for i in range(len(recipes))]
 
 
-def _load_cached(recipe: ToyRecipe) -> ToyRun | None:
+def toy_runs_or_exit(plan: Callable[[], Any], workers: int | None = None) -> Any:
+    """:func:`toy_runs` for a script: ``plan()`` builds the recipes, as a list or as a
+    dict (name -> recipe), and the runs come back in the same shape.  Settings that
+    make a recipe impossible (a batch that packs of 4 do not divide, say) and a run
+    that diverges end the script with one line on stderr and exit status 2."""
     try:
-        return ToyRun.from_dict(load_checkpoint(cache_path("toy", asdict(recipe)), kind="toy-run")["run"])
+        recipes = plan()
+    except ValueError as err:
+        fail(str(err))
+    names = list(recipes) if isinstance(recipes, dict) else None
+    try:
+        runs = toy_runs([recipes[n] for n in names] if names is not None else list(recipes), workers)
+    except TrainingDiverged as err:
+        fail(str(err))
+    return dict(zip(names, runs)) if names is not None else runs
+
+
+def _cache_file(recipe: ToyRecipe) -> Path:
+    return cache_path("toy", asdict(recipe))
+
+
+def _save_run(run: ToyRun, path: Path) -> None:
+    save_checkpoint({"run": run.to_dict()}, path, kind="toy-run")
+
+
+def _load_run(path: Path) -> ToyRun | None:
+    """The run saved at ``path``, or ``None`` when it is missing or unusable."""
+    try:
+        return ToyRun.from_dict(load_checkpoint(path, kind="toy-run")["run"])
     except (CheckpointError, KeyError, TypeError, ValueError):
         return None
 
@@ -302,7 +337,7 @@ def _train_in_workers(recipes: list[ToyRecipe], workers: int) -> list[ToyRun]:
         procs = []
         for k, group in enumerate(groups):
             job = Path(tmp) / f"job{k}.json"
-            job.write_text(json.dumps([[i, asdict(recipes[i])] for i in group]))
+            job.write_text(json.dumps([[i, recipes[i].as_plain()] for i in group]))
             err = open(Path(tmp) / f"job{k}.err", "w+")
             procs.append((subprocess.Popen([sys.executable, "-m", "modules.toy2d", str(job), tmp], env=env, stdout=err, stderr=err), err))
         failures = []
@@ -324,9 +359,8 @@ def _train_in_workers(recipes: list[ToyRecipe], workers: int) -> list[ToyRun]:
 def _worker(job_file: str, out_dir: str) -> int:
     """Entry point of a worker process: train the recipes listed in ``job_file``."""
     try:
-        for i, fields_ in json.loads(Path(job_file).read_text()):
-            recipe = ToyRecipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields_.items()})
-            save_checkpoint({"run": train_toy_gan(recipe).to_dict()}, Path(out_dir) / f"run{i}.pt", kind="toy-run")
+        for i, plain in json.loads(Path(job_file).read_text()):
+            _save_run(train_toy_gan(ToyRecipe.from_plain(plain)), Path(out_dir) / f"run{i}.pt")
     except TrainingDiverged as err:
         print(err, file=sys.stderr)
         return 3
@@ -365,10 +399,6 @@ def note_device(device: str) -> None:
     if str(device) != "cpu":
         print(f"note: --device {device} is not used here: the 2-D runs train on CPU cores, where these tiny networks are fastest")
 
-
-def variants(base: ToyRecipe, **changes: dict[str, Any]) -> dict[str, ToyRecipe]:
-    """``{name: replace(base, **change)}`` for every named change."""
-    return {name: replace(base, **change) for name, change in changes.items()}
 
 
 if __name__ == "__main__":  # a worker started by toy_runs()

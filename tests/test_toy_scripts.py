@@ -122,6 +122,8 @@ def test_mode_collapse_saves_the_best_grid_fix(tmp_path):
         ("gan_losses", ("--save-samples", "samples.txt"), ["--save-samples", ".npy"]),
         ("stabilization", ("--tricks", "dropout"), ["--tricks", "dropout", "spectral_norm"]),
         ("stabilization", ("--save-samples", "/no/such/folder/x.npy"), ["does not exist"]),
+        ("stabilization", ("--batch-size", "6"), ["batch size 6", "pack size 4"]),
+        ("mode_collapse", ("--grid-fixes", "pack", "--grid-batch-size", "6"), ["batch size 6", "pack size 4"]),
         ("training_monitor", ("--g-slowdown", "0"), ["--g-slowdown", "positive"]),
         ("mode_collapse", ("--grid-fixes", "magic"), ["--grid-fixes", "magic"]),
         ("mode_collapse", ("--save-samples", "/no/such/folder/x.npy"), ["does not exist"]),

@@ -50,8 +50,7 @@ from modules.data import toy_target
 from modules.losses import LOSSES as KNOWN_LOSSES
 from modules.losses import get_loss
 from modules.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
-from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_options, toy_runs
-from modules.training import TrainingDiverged
+from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
 
 args = parse_script_args(
     [
@@ -114,14 +113,13 @@ for name, g in grads.items():
 # of workers.
 
 base = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-recipes = [
-    loss_recipe(base, name, n_critic=args.n_critic, penalty_weight=args.penalty_weight, weight_clip=args.weight_clip)
-    for name in args.losses
-]
-try:
-    runs = toy_runs(recipes, workers=args.workers or None)
-except TrainingDiverged as err:
-    fail(str(err))
+runs = toy_runs_or_exit(
+    lambda: [
+        loss_recipe(base, name, n_critic=args.n_critic, penalty_weight=args.penalty_weight, weight_clip=args.weight_clip)
+        for name in args.losses
+    ],
+    workers=args.workers or None,
+)
 
 target = toy_target(args.target)
 print(f"\n{'loss':<15} {'modes':>6} {'high quality':>13}  monitor")

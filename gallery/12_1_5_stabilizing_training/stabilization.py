@@ -41,11 +41,10 @@ DOCS_PRESET = {"steps": 3000}
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, fail, name_list, one_of, parse_script_args, save_samples
+from modules.cli import Option, name_list, one_of, parse_script_args, save_samples
 from modules.data import toy_target
 from modules.plotting import plot_2d_panels, plot_coverage_bars
-from modules.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs
-from modules.training import TrainingDiverged
+from modules.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
 from modules.tricks import TRICKS as KNOWN_TRICKS
 
 args = parse_script_args(
@@ -79,11 +78,7 @@ for name in args.tricks:
 # how many run at once).
 
 baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-recipes = [baseline] + [replace(baseline, tricks=(name,)) for name in args.tricks]
-try:
-    runs = toy_runs(recipes, workers=args.workers or None)
-except (TrainingDiverged, ValueError) as err:
-    fail(str(err))
+runs = toy_runs_or_exit(lambda: [baseline] + [replace(baseline, tricks=(name,)) for name in args.tricks], workers=args.workers or None)
 
 labels = ["baseline"] + list(args.tricks)
 print(f"\n{'run':<18} {'modes':>6} {'high quality':>13}  monitor")

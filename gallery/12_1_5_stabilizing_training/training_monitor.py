@@ -47,10 +47,9 @@ DOCS_PRESET = {"steps": 3000}
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, fail, parse_script_args, positive
+from modules.cli import Option, parse_script_args, positive
 from modules.plotting import plot_monitor
-from modules.toy2d import ToyRecipe, note_device, toy_options, toy_runs
-from modules.training import TrainingDiverged
+from modules.toy2d import ToyRecipe, note_device, toy_options, toy_runs_or_exit
 
 args = parse_script_args(
     [
@@ -71,15 +70,14 @@ note_device(args.device)
 # :func:`~modules.toy2d.train_toy_gan`; it checks its averages 40 times per run.
 
 baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-runs = {
-    "healthy (minibatch std)": replace(baseline, tricks=("minibatch_std",)),
-    "fragile baseline": baseline,
-    f"minimax, G {args.g_slowdown:g}x slower": replace(baseline, loss="minimax", lr=args.lr / args.g_slowdown, lr_d=args.lr),
-}
-try:
-    results = dict(zip(runs, toy_runs(list(runs.values()), workers=args.workers or None)))
-except TrainingDiverged as err:
-    fail(str(err))
+results = toy_runs_or_exit(
+    lambda: {
+        "healthy (minibatch std)": replace(baseline, tricks=("minibatch_std",)),
+        "fragile baseline": baseline,
+        f"minimax, G {args.g_slowdown:g}x slower": replace(baseline, loss="minimax", lr=args.lr / args.g_slowdown, lr_d=args.lr),
+    },
+    workers=args.workers or None,
+)
 
 for name, run in results.items():
     r = run.health

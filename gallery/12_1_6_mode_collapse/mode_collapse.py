@@ -43,11 +43,10 @@ DOCS_PRESET = {"ring_steps": 3000, "grid_steps": 8000, "fixes": ["minibatch_std"
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, at_least, fail, name_list, one_of, parse_script_args, positive, save_samples
+from modules.cli import Option, at_least, name_list, one_of, parse_script_args, positive, save_samples
 from modules.data import toy_target
 from modules.plotting import plot_2d_panels, plot_2d_progress
-from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs
-from modules.training import TrainingDiverged
+from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.tricks import TRICKS
 
 KNOWN_FIXES = [*TRICKS, "wgan_gp"]
@@ -86,13 +85,15 @@ def with_fix(base: ToyRecipe, fix: str) -> ToyRecipe:
 
 ring = ToyRecipe(target="ring", steps=args.ring_steps, batch_size=args.ring_batch_size, lr=args.lr, seed=args.seed)
 grid = ToyRecipe(target="grid", steps=args.grid_steps, batch_size=args.grid_batch_size, lr=args.lr, seed=args.seed)
-plan = {("ring", "vanilla"): ring, ("grid", "vanilla"): grid}
-plan.update({("ring", fix): with_fix(ring, fix) for fix in args.fixes})
-plan.update({("grid", fix): with_fix(grid, fix) for fix in args.grid_fixes})
-try:
-    runs = dict(zip(plan, toy_runs(list(plan.values()), workers=args.workers or None)))
-except (TrainingDiverged, ValueError) as err:
-    fail(str(err))
+runs = toy_runs_or_exit(
+    lambda: {
+        ("ring", "vanilla"): ring,
+        ("grid", "vanilla"): grid,
+        **{("ring", fix): with_fix(ring, fix) for fix in args.fixes},
+        **{("grid", fix): with_fix(grid, fix) for fix in args.grid_fixes},
+    },
+    workers=args.workers or None,
+)
 
 # %%
 # A plain GAN, over training
