@@ -194,9 +194,6 @@ class HingeLoss(_ScoreLoss):
     def score_loss(self, real_logits, fake_logits):  # noqa: D102
         return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
 
-    def probability(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(logits)
-
 
 class WassersteinLoss(_ScoreLoss):
     r"""WGAN (Arjovsky et al., 2017): a *critic* scores samples, unbounded.
