@@ -457,7 +457,7 @@ def plot_2d_panels(panels: dict[str, torch.Tensor], target: GaussianMixture2D, l
 def plot_coverage_bars(names: Sequence[str], modes: Sequence[int], num_modes: int, high_quality: Sequence[float], label: str, title: str = "", flags: Sequence[bool] | None = None) -> Figure:
     """Two horizontal bar charts: modes covered (of ``num_modes``) and the share of
     high-quality samples, one bar per run; ``flags`` marks runs whose health monitor
-    fired (hatched bars)."""
+    fired (a star after the name, hatched bars)."""
     fig = _figure(label, figsize=(8, 0.38 * len(names) + 1.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(names))
@@ -466,15 +466,16 @@ def plot_coverage_bars(names: Sequence[str], modes: Sequence[int], num_modes: in
         ax1.barh(yi, m, color=COLORS["g"], hatch=h, edgecolor="white")
     for yi, q, h in zip(y, high_quality, hatch):
         ax2.barh(yi, 100 * q, color=COLORS["d"], hatch=h, edgecolor="white")
-    ax1.set_yticks(y, names)
+    marked = [f"{n} *" if f else n for n, f in zip(names, flags or [False] * len(names))]
+    ax1.set_yticks(y, marked)
     ax1.invert_yaxis()
     ax1.set_xlim(0, num_modes)
     ax1.axvline(num_modes, color="k", lw=0.8, ls=":")
     ax1.set_xlabel(f"modes covered (of {num_modes})")
     ax2.set_xlim(0, 100)
     ax2.set_xlabel("high-quality samples (%)")
-    if flags is not None and any(flags):
-        ax2.text(1.0, -0.02, "hatched: the health monitor fired", transform=ax2.transAxes, ha="right", va="top", fontsize=7)
+    if flags is not None and any(flags):  # a star on the name: hatching is invisible on an empty bar
+        fig.supxlabel("* and hatched: the health monitor fired", fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

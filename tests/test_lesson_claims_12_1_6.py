@@ -47,10 +47,10 @@ TABLE = block(
     "published: GAN                    1.0       99.3        3.3        0.5",
     "published: Unrolled GAN           7.6       35.6       23.6       16.0",
     "published: VEEGAN                 8.0       52.9       24.6       40.0",
-    "ours: vanilla                       0        0.0         25       76.8",
-    "ours: minibatch_std                 8       92.9         25       94.7",
-    "ours: pack                          1        4.0          -          -",
-    "ours: unrolled                      8       91.7          -          -",
+    "ours: vanilla                       0        0.0         17       45.8",
+    "ours: minibatch_std                 8       93.0         25       91.4",
+    "ours: pack                          0        2.6          -          -",
+    "ours: unrolled                      8       93.6          -          -",
 )
 TARGET = "fixes meeting the target (8/8 ring, >=24/25 grid, >=90% high quality on both): minibatch_std"
 
@@ -61,12 +61,12 @@ PROSE_CLAIMS = [
     # -- Concept 6 and Exercise 2: the target
     ("mode_collapse", DOCS, TARGET),
     # -- Exercise 1: the budget and the plain GAN's row
-    ("mode_collapse", DOCS, "preset=docs ring: 3000 steps, batch 128; grid: 8000 steps, batch 256"),
-    ("mode_collapse", DOCS, "ours: vanilla                       0        0.0         25       76.8"),
-    # -- Exercise 2: the fixes' rows
-    ("mode_collapse", DOCS, "ours: minibatch_std                 8       92.9         25       94.7"),
-    ("mode_collapse", DOCS, "ours: unrolled                      8       91.7          -          -"),
-    ("mode_collapse", DOCS, "ours: pack                          1        4.0          -          -"),
+    ("mode_collapse", DOCS, "preset=docs ring: 2000 steps, batch 128, lr 0.002; grid: 6000 steps, batch 128, lr 0.0015"),
+    ("mode_collapse", DOCS, "ours: vanilla                       0        0.0         17       45.8"),
+    # -- Exercises 2 and 5: the fixes' rows
+    ("mode_collapse", DOCS, "ours: minibatch_std                 8       93.0         25       91.4"),
+    ("mode_collapse", DOCS, "ours: unrolled                      8       93.6          -          -"),
+    ("mode_collapse", DOCS, "ours: pack                          0        2.6          -          -"),
     # -- Concept 3: the health monitor on the same plain GAN (lesson 12.1.5's script)
     ("training_monitor", DOCS, "last check: D(x) = 0.53, D(G(z)) = 0.48, G's spread = 0.11 x the data's"),
     (
@@ -74,10 +74,10 @@ PROSE_CLAIMS = [
         DOCS,
         "step   375: G collapsing: its samples cover a small part of the data's spread (seen at 32 of 40 checks)",
     ),
-    # -- Exercise 5: lesson 12.1.5's ablation
-    ("stabilization", DOCS, "label_smoothing      0/8           0.0%  g_collapsing"),
-    ("stabilization", DOCS, "minibatch_std        8/8          92.9%  healthy"),
+    # -- Exercise 5: lesson 12.1.5's ablation, and its monitor on the minibatch std
+    ("stabilization", DOCS, "label_smoothing      0/8           0.1%  g_collapsing"),
     ("stabilization", DOCS, "baseline             0/8           0.0%  g_collapsing"),
+    ("training_monitor", DOCS, "healthy: no warning sign"),
 ]
 
 # Numbers the prose states from a run without quoting a whole line: (text in the lesson,
@@ -85,8 +85,11 @@ PROSE_CLAIMS = [
 PROSE_NUMBERS = [
     ("at 0 modes and 0.0% HQ", "0        0.0"),
     ("0 modes and 0.0% HQ on the ring", "0        0.0"),
-    ("reads 25 modes with 76.8% HQ", "25       76.8"),
-    ("covers 8/8 and 25/25 with 92.9% and 94.7% HQ", "8       92.9         25       94.7"),
+    ("covers 17 of the 25 modes with 45.8% HQ", "17       45.8"),
+    ("reads 17 modes with 45.8% HQ", "17       45.8"),
+    ("covers 17 of the 25 with 45.8% HQ", "17       45.8"),
+    ("more than the 17 grid modes of the docs run", "17       45.8"),
+    ("covers 8/8 and 25/25 with 93.0% and 91.4% HQ", "8       93.0         25       91.4"),
 ]
 
 
@@ -119,6 +122,21 @@ def test_numbers_in_the_prose_restate_quoted_lines(said, printed):
     assert any(printed in q for q in quoted_lines), f"{printed!r} is not part of a checked quote"
     for number in re.findall(r"\d+\.\d", said):
         assert number in printed
+    for number in re.findall(r"\b(\d+) (?:of the 25|modes|grid modes)\b", said):
+        assert number in printed.split()
+
+
+def test_numbers_derived_from_printed_ones():
+    """Numbers the prose works out from the table rather than quoting them: the plain
+    GAN's grid row leaves 25 - 17 = 8 modes uncovered, less than half of its samples
+    are high quality, and the minibatch std's HQ shares are both above 90%."""
+    vanilla = TABLE.split("ours: vanilla")[1].split()[:4]
+    assert 25 - int(vanilla[2]) == 8 and float(vanilla[3]) < 50
+    text = one_line(lesson_text())
+    assert "less than half of the samples count (the row reads 17 modes with 45.8% hq), and 8 of the 25 modes" in text
+    fix = TABLE.split("ours: minibatch_std")[1].split()[:4]
+    assert float(fix[1]) > 90 and float(fix[3]) > 90
+    assert "covers everything on both targets with more than 90% of its samples on a mode" in text
 
 
 def test_expected_output_blocks_are_checked_claims():
@@ -159,6 +177,8 @@ PUBLISHED_IN_PROSE = [
     ("sits on one ring mode with 99.3% HQ", "GAN", 0, 1),
     ("covers 3.3 modes with 0.5% HQ", "GAN", 1, 0),
     ("covers 3.3 modes with 0.5% HQ", "GAN", 1, 1),
+    ("the published GAN's 3.3 modes with 0.5% HQ", "GAN", 1, 0),
+    ("the published GAN's 3.3 modes with 0.5% HQ", "GAN", 1, 1),
 ]
 
 
@@ -170,18 +190,24 @@ def test_published_numbers_in_the_prose_are_the_scripts(said, method, target, co
 
 
 def test_lesson_states_the_docs_preset_it_shows():
-    """The captions and the prose name the docs preset the script really has."""
+    """The captions and the prose name the presets the script really has."""
     source = script_path("mode_collapse").read_text(encoding="utf-8")
     assert (
-        'DOCS_PRESET = {"ring_steps": 3000, "grid_steps": 8000, "fixes": ["minibatch_std", "pack", "unrolled"], "grid_fixes": ["minibatch_std"]}'
-        in source
-    )
+        'DOCS_PRESET = {"ring_steps": 2000, "ring_lr": 2e-3, "grid_steps": 6000, "grid_batch_size": 128, "grid_lr": 1.5e-3, '
+        '"fixes": ["minibatch_std", "pack", "unrolled"], "grid_fixes": ["minibatch_std"]}'
+    ) in source
     assert "RING_BATCH_SIZE = 128" in source and "GRID_BATCH_SIZE = 256" in source
     assert "RING_STEPS = 6000" in source and "GRID_STEPS = 16000" in source
+    assert "RING_LR = 1e-3" in source and "GRID_LR = 1e-3" in source
+    assert 'grid = ToyRecipe(target="grid", steps=args.grid_steps, batch_size=args.grid_batch_size, lr=args.grid_lr, seed=args.seed)' in source
+    docs = constants("mode_collapse")["DOCS_PRESET"]
+    assert docs["grid_steps"] == 3 * docs["ring_steps"]  # "three times as many steps"
     text = one_line(lesson_text())
-    assert "docs preset: ring of 8, 3,000 generator steps, batches of 128" in text
-    assert "docs preset: grid of 25, 8,000 generator steps, batches of 256" in text
-    assert "trains the ring for 6,000 steps and the grid for 16,000" in text
+    assert "docs preset: ring of 8, 2,000 generator steps, batches of 128, learning rate 2e-3" in text
+    assert "docs preset: grid of 25, 6,000 generator steps, batches of 128, learning rate 1.5e-3" in text
+    assert "trains the ring for 6,000 steps and the grid for 16,000 (batches of 256), both at learning rate 1e-3" in text
+    assert "6,000 steps on the ring, 16,000 on the grid with batches of 256) at learning rate 1e-3 on both targets" in text
+    assert "the grid gets three times as many steps" in text
 
 
 def test_lesson_states_the_targets_and_rules_of_the_code():
@@ -210,17 +236,34 @@ def test_lesson_states_the_targets_and_rules_of_the_code():
         assert said in text, said
 
 
-def test_the_ring_run_is_the_one_lesson_12_1_5_watches():
-    """Concept 3 quotes training_monitor.py and Exercise 5 stabilization.py about "the
-    same plain GAN": their docs-preset baseline recipe is this lesson's ring run."""
+def test_the_ring_run_is_lesson_12_1_5s_baseline():
+    """Exercise 5 quotes stabilization.py about "the plain GAN of this lesson's ring run
+    (the same recipe: 2,000 steps at learning rate 2e-3)": in the docs presets the two
+    are the same recipe, and in the full presets too.  Concept 3 and Exercise 5 quote
+    training_monitor.py about "the same recipe, but for 3,000 steps at learning rate
+    1e-3": its baseline recipe is the same, only its docs preset's budget differs."""
     mode_collapse = script_path("mode_collapse").read_text(encoding="utf-8")
-    assert 'ring = ToyRecipe(target="ring", steps=args.ring_steps, batch_size=args.ring_batch_size, lr=args.lr, seed=args.seed)' in mode_collapse
-    assert "LR = 1e-3" in mode_collapse and "SEED = 0" in mode_collapse
+    assert 'ring = ToyRecipe(target="ring", steps=args.ring_steps, batch_size=args.ring_batch_size, lr=args.ring_lr, seed=args.seed)' in mode_collapse
+    assert "replace(base, tricks=(fix,))" in mode_collapse
+    mine = constants("mode_collapse")
     for name in ("training_monitor", "stabilization"):
         source = script_path(name).read_text(encoding="utf-8")
         assert "baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)" in source
-        assert 'TARGET = "ring"' in source and "BATCH_SIZE = 128" in source and "LR = 1e-3" in source and "SEED = 0" in source
-        assert 'DOCS_PRESET = {"steps": 3000}' in source
+        theirs = constants(name)
+        assert theirs["TARGET"] == "ring" and theirs["BATCH_SIZE"] == mine["RING_BATCH_SIZE"] == 128
+        assert theirs["SEED"] == mine["SEED"] == 0
+        # full presets: the same runs
+        assert (theirs["STEPS"], theirs["LR"]) == (mine["RING_STEPS"], mine["RING_LR"]) == (6000, 1e-3)
+    docs = mine["DOCS_PRESET"]
+    stabilization = constants("stabilization")["DOCS_PRESET"]
+    assert (stabilization["steps"], stabilization["lr"]) == (docs["ring_steps"], docs["ring_lr"]) == (2000, 2e-3)
+    assert "replace(baseline, tricks=(name,))" in script_path("stabilization").read_text(encoding="utf-8")
+    assert constants("training_monitor")["DOCS_PRESET"] == {"steps": 3000}
+    assert 'replace(baseline, tricks=("minibatch_std",))' in script_path("training_monitor").read_text(encoding="utf-8")
+    text = one_line(lesson_text())
+    assert "the plain gan of this lesson's ring run (the same recipe: 2,000 steps at learning rate 2e-3)" in text
+    assert "the same recipe as this lesson's ring run, but for 3,000 steps at learning rate 1e-3" in text
+    assert "the same trick on the same recipe, trained for 3,000 steps at learning rate 1e-3" in text
 
 
 def test_unrolled_is_described_as_first_order():
@@ -248,7 +291,7 @@ def test_downloads_and_example_links_point_at_gallery_scripts():
 
 def test_every_flag_the_lesson_mentions_exists():
     assert scripts_named(lesson_text()) == ["mode_collapse"]
-    check_flags_exist(LESSON, must_mention=("--save-samples", "--grid-fixes"))
+    check_flags_exist(LESSON, must_mention=("--save-samples", "--grid-fixes", "--ring-lr", "--grid-lr"))
 
 
 def test_fix_names_in_the_lesson_are_known_fixes():

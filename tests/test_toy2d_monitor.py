@@ -611,6 +611,7 @@ def test_plot_coverage_bars(close_figures):
     assert [p.get_width() for p in ax1.patches] == [8, 3, 1]
     assert [p.get_width() for p in ax2.patches] == pytest.approx([90, 50, 10])
     assert [p.get_hatch() or "" for p in ax1.patches] == ["", "//", ""]
+    assert [t.get_text() for t in ax1.get_yticklabels()] == ["a", "b *", "c"]
 
 
 def test_plot_monitor(close_figures):
