@@ -35,7 +35,7 @@ from .losses import GANLoss, get_loss
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
 from .training import Callback, GANTrainer, TrainConfig, seed_everything, torch_threads
 
-__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_loss", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "classify_with_confidence", "recognised_share", "classifier_features"]
+__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_loss", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "classify_with_confidence", "recognised_share", "classifier_features"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,13 @@ DCGAN_PRESETS = {
     "docs": GANRecipe(dataset="digits", image_size=32, width=16, batch_size=64, steps=1000, ema_decay=0.99),
 }
 
+#: The conditional DCGAN of lesson 12.1.3 (``conditional_gan.py``, whose constants a
+#: test compares with these): the DCGAN with labels, half as many docs steps.
+CONDITIONAL_PRESETS = {
+    "full": replace(DCGAN_PRESETS["full"], conditional=True),
+    "docs": replace(DCGAN_PRESETS["docs"], conditional=True, steps=500),
+}
+
 #: What turns the DCGAN into WGAN-GP (Gulrajani et al., 2017, their Algorithm 1): the
 #: Wasserstein loss with a gradient penalty of weight 10, five critic updates per
 #: generator update, Adam with learning rate 1e-4 and betas (0, 0.9), and a critic
@@ -140,7 +147,8 @@ def build_gan(
     The DCGAN paper's settings: weights initialised by :func:`dcgan_init`, Adam with
     learning rate 2e-4 and beta1 = 0.5 for both players, one D step per G step,
     batches drawn from ``dataset``, noise z ~ N(0, I).  The trainer keeps the output
-    on fixed noise every ``snapshot_every`` steps (default: eight times per run).
+    on fixed noise, and a copy of G's weights, every ``snapshot_every`` steps
+    (default: eight times per run).
     A recipe with other ``loss``, ``n_critic``, ``beta1``/``beta2`` or
     ``critic_norm`` (:data:`WGAN_GP_PRESETS`) gets the same networks and trainer
     with those pieces swapped.
@@ -164,6 +172,7 @@ def build_gan(
         device=device,
         snapshot_every=max(1, recipe.steps // 8) if snapshot_every is None else snapshot_every,
         num_snapshot_samples=64 if not classes else 10 * classes,
+        keep_weights=True,  # G at every snapshot: lesson 12.1.7 evaluates the run over training
         progress=progress,
         progress_unit="step",
         cpu_threads=recipe.cpu_threads,
@@ -289,7 +298,7 @@ def classify_with_confidence(model: DigitClassifier, images: torch.Tensor, batch
 @torch.no_grad()
 def classifier_features(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """The classifier's penultimate features (``(n, feature_dim)``) of ``images``,
-    resized like :func:`classify`: what :func:`~modules.metrics.frechet_distance`
+    resized like :func:`classify`: what :func:`~modules.evaluation.frechet_distance`
     compares between generated and real images."""
     model.eval()
     return torch.cat([model.features(chunk) for chunk in _resized(model, images).split(batch_size)])

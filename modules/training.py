@@ -129,6 +129,9 @@ class TrainConfig:
     ``None`` keeps PyTorch's default.  ``snapshot_every`` > 0 stores G's output on a
     fixed batch of noise before training, every that many epochs and at the end, so
     figures can show the *same* latent vectors improving over training.
+    ``keep_weights`` also keeps a CPU copy of the generator's weights (the moving
+    average's, when there is one) at those same epochs, so a run can be evaluated
+    afterwards at every stage of its training (lesson 12.1.7 does).
 
     ``ema_decay`` > 0 keeps an exponential moving average of the generator's weights
     (and BatchNorm statistics), updated after every generator step:
@@ -152,6 +155,7 @@ class TrainConfig:
     device: str = "cpu"
     snapshot_every: int = 0
     num_snapshot_samples: int = 64
+    keep_weights: bool = False
     progress: bool = False
     progress_unit: str = "epoch"
     cpu_threads: int | None = 1
@@ -193,7 +197,8 @@ class History:
 
     ``d_real``/``d_fake`` are D's mean belief (probability) that real / generated
     samples are real, measured during D's steps.  ``snapshots`` holds
-    ``(epoch, G(fixed_noise))`` pairs on the CPU.
+    ``(epoch, G(fixed_noise))`` pairs on the CPU; ``weights`` holds ``(epoch, G's
+    state_dict)`` pairs at the same epochs when the config asks to keep them.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -202,6 +207,7 @@ class History:
     d_real: list[float] = field(default_factory=list)
     d_fake: list[float] = field(default_factory=list)
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    weights: list[tuple[int, dict[str, torch.Tensor]]] = field(default_factory=list)
 
     def append(self, epoch: int, record: dict[str, float]) -> None:
         self.epoch.append(epoch)
@@ -211,6 +217,7 @@ class History:
     def as_dict(self) -> dict[str, list]:
         data = asdict(self)
         data.pop("snapshots")
+        data.pop("weights")
         return data
 
 
@@ -479,7 +486,7 @@ class GANTrainer:
         bar = _progress_bar(num_epochs, enabled=cfg.progress, unit=cfg.progress_unit)
         start = self.epoch
         if cfg.snapshot_every and not self.history.snapshots:
-            self.history.snapshots.append((start, self.sample_fixed()))  # before training
+            self._snapshot(start)  # before training
         self.last_epoch = start + num_epochs
         for self.epoch in range(start + 1, self.last_epoch + 1):
             if cfg.lr_decay == "linear":  # over the planned run of config.num_epochs rounds
@@ -490,7 +497,7 @@ class GANTrainer:
             record["g_loss"] = sum(r["g_loss"] for r in g_records) / len(g_records)
             self.history.append(self.epoch, record)
             if cfg.snapshot_every and (self.epoch % cfg.snapshot_every == 0 or self.epoch == self.last_epoch):
-                self.history.snapshots.append((self.epoch, self.sample_fixed()))
+                self._snapshot(self.epoch)
             for cb in self.callbacks:
                 cb.on_epoch_end(self, self.epoch, record)
             if bar is not None:
@@ -501,6 +508,23 @@ class GANTrainer:
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
+
+    def _snapshot(self, epoch: int) -> None:
+        self.history.snapshots.append((epoch, self.sample_fixed()))
+        if self.config.keep_weights:
+            model = self.ema_generator if self.ema_generator is not None else self.generator
+            self.history.weights.append((epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
+
+    def generator_at(self, epoch: int) -> nn.Module:
+        """A copy of the generator as it was at ``epoch`` (one of the epochs in
+        ``history.weights``; the moving average's weights when the run kept one), in
+        eval mode on the trainer's device."""
+        states = dict(self.history.weights)
+        if epoch not in states:
+            raise ValueError(f"no weights kept at epoch {epoch}; kept: {sorted(states) or 'none (TrainConfig(keep_weights=True) keeps them)'}")
+        model = copy.deepcopy(self.generator)
+        model.load_state_dict(states[epoch])
+        return model.eval()
 
     # -- sampling -----------------------------------------------------------
     def sample(
@@ -538,6 +562,7 @@ class GANTrainer:
         cpu = lambda state: {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in state.items()}  # noqa: E731
         history = self.history.as_dict()
         history["snapshots"] = [[epoch, images] for epoch, images in self.history.snapshots]
+        history["weights"] = [[epoch, state] for epoch, state in self.history.weights]
         config = asdict(self.config)
         config["betas"] = list(config["betas"])
         return {
@@ -584,6 +609,7 @@ class GANTrainer:
             saved = data["history"]
             self.history = History(**{k: list(saved[k]) for k in ("epoch", "d_loss", "g_loss", "d_real", "d_fake")})
             self.history.snapshots = [(int(e), images) for e, images in saved.get("snapshots", [])]
+            self.history.weights = [(int(e), dict(state)) for e, state in saved.get("weights", [])]
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
 
