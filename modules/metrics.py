@@ -1,6 +1,7 @@
 """Numbers the lessons report and the tests check.
 
-Introduced in lesson 12.1.1 (GAN Architecture); lesson 12.1.7 adds FID and friends.
+Introduced in lesson 12.1.1 (GAN Architecture); the GAN metrics of lesson 12.1.7 (FID and
+friends) live in :mod:`modules.evaluation`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ __all__ = [
     "checkerboard_strength",
     "ModeCoverage",
     "mode_coverage",
-    "frechet_distance",
 ]
 
 
@@ -134,25 +134,3 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, thre
         counts=tuple(int(c) for c in counts),
         num_samples=len(x),
     )
-
-
-def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
-    r"""The Fréchet distance between two clouds of feature vectors, each summarised
-    by a Gaussian (mean and covariance):
-
-    .. math:: \lVert \mu_a - \mu_b \rVert^2 + \operatorname{tr}\big(\Sigma_a + \Sigma_b - 2 (\Sigma_a \Sigma_b)^{1/2}\big)
-
-    0 for identical statistics, larger the further apart the clouds are.  With the
-    features of an image classifier it is the idea behind FID (lesson 12.1.7);
-    lesson 12.1.4 tracks it over training.  The value depends on the number of
-    samples, so compare distances measured on equally many.  ``(n, d)`` inputs,
-    ``n`` >= 2 each.
-    """
-    a, b = features_a.detach().double().flatten(1), features_b.detach().double().flatten(1)
-    if len(a) < 2 or len(b) < 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"need two (n >= 2, d) feature sets of the same width, got {tuple(a.shape)} and {tuple(b.shape)}")
-    cov_a, cov_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
-    # tr((S_a S_b)^(1/2)) is the sum of the square roots of the eigenvalues of S_a S_b,
-    # which are real and >= 0 (a product of two covariance matrices); clip rounding noise
-    root_trace = torch.linalg.eigvals(cov_a @ cov_b).real.clamp_min(0).sqrt().sum()
-    return max(0.0, ((a.mean(0) - b.mean(0)).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * root_trace).item())

@@ -18,7 +18,7 @@ from conftest import run_script, script_path
 from modules.data import normal_noise
 from modules.image_data import load_image_dataset
 from modules.losses import NonSaturatingLoss, WassersteinGPLoss
-from modules.metrics import frechet_distance
+from modules.evaluation import frechet_distance
 from modules.models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init, layer_shapes
 from modules.plotting import plot_estimate_and_quality
 from modules.recipes import (

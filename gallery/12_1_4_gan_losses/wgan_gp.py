@@ -60,7 +60,7 @@ import torch
 
 from modules.cli import Option, at_least, fraction, non_negative, or_exit, parse_script_args, train_or_exit
 from modules.losses import input_gradient_norms, interpolates
-from modules.metrics import frechet_distance
+from modules.evaluation import frechet_distance
 from modules.models import DISCRIMINATOR_NORMS
 from modules.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, classifier_features, pretrained_classifier, recipe_options, recognised_share
@@ -131,7 +131,7 @@ def report(step, record, _):
 # To see whether the critic's estimate means anything, the script measures the
 # samples independently of the critic: the small digit classifier of lesson 12.1.2
 # turns 256 generated images (always from the same noise) and the real images into
-# feature vectors, and :func:`~modules.metrics.frechet_distance` compares the two
+# feature vectors, and :func:`~modules.evaluation.frechet_distance` compares the two
 # clouds (the idea behind FID, lesson 12.1.7): lower is closer to the real digits.
 
 judge = None
