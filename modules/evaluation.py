@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -405,6 +406,8 @@ class FeatureExtractor(ABC):
 
     #: short name, a key of :data:`FEATURE_EXTRACTORS`
     name: str
+    #: the number of features per image
+    dim: int
 
     @abstractmethod
     def features(self, images: torch.Tensor) -> torch.Tensor:
@@ -429,6 +432,7 @@ class DigitFeatures(FeatureExtractor):
     def __init__(self, classifier: DigitClassifier, batch_size: int = 500) -> None:
         self.classifier = classifier.eval()
         self.batch_size = batch_size
+        self.dim = classifier.head.in_features
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         return classifier_features(self.classifier, _check_images(images), self.batch_size)
@@ -456,8 +460,9 @@ class InceptionFeatures(FeatureExtractor):
 
     ``weights="IMAGENET1K_V1"`` needs a one-time download of torchvision's weights
     (about 100 MB, cached under ``$TORCH_HOME``, by default ``~/.cache/torch``); if
-    they are not cached and cannot be downloaded, a :class:`RuntimeError` says so
-    (the offline default is :class:`DigitFeatures`).  ``weights=None`` builds the
+    they are not cached and cannot be downloaded, or ``GAN_COURSE_OFFLINE=1`` forbids
+    the download, a :class:`RuntimeError` says so (the offline default is
+    :class:`DigitFeatures`).  ``weights=None`` builds the
     architecture untrained, with random weights (for tests: no download).
 
     **Not comparable to published numbers.**  Published FIDs (and IS, KID) use the
@@ -468,6 +473,7 @@ class InceptionFeatures(FeatureExtractor):
     """
 
     name = "inception"
+    dim = 2048
 
     def __init__(self, weights: str | None = "IMAGENET1K_V1", device: str = "cpu", batch_size: int = 64) -> None:
         from torchvision.models import Inception_V3_Weights, inception_v3
@@ -479,6 +485,12 @@ class InceptionFeatures(FeatureExtractor):
             except KeyError:
                 known = ", ".join(w.name for w in Inception_V3_Weights)
                 raise ValueError(f"unknown Inception weights {weights!r}; known: {known} (or None for untrained)") from None
+            cached = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(chosen.url))
+            if os.environ.get("GAN_COURSE_OFFLINE", "") not in ("", "0") and not os.path.exists(cached):
+                raise RuntimeError(
+                    f"the Inception weights are not in {os.path.dirname(cached)} and GAN_COURSE_OFFLINE is set, so they are not downloaded; "
+                    "the offline default is the digit classifier (feature_extractor('digits'))"
+                )
             try:
                 state = chosen.get_state_dict(progress=False, check_hash=True)
             except OSError as err:  # URLError, HTTPError, timeouts, no connection

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import NullFormatter
 
 from .data import GaussianMixture2D, GaussianTarget, is_clean_line
 from .image_data import to_unit_range
@@ -50,6 +51,10 @@ __all__ = [
     "plot_monitor",
     "plot_gradient_norms",
     "plot_estimate_and_quality",
+    "plot_metrics_over_training",
+    "plot_metric_cases",
+    "plot_distance_histograms",
+    "plot_sample_size_bias",
 ]
 
 COLORS = {"real": "#1f77b4", "fake": "#d62728", "d": "#9467bd", "g": "#2ca02c", "ink": "#333333"}
@@ -577,4 +582,93 @@ def plot_estimate_and_quality(
         ax.set_ylabel(quality_name)
         ax.set_title("Sample quality, same run")
         ax.legend(fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Evaluating GANs (lesson 12.1.7)
+# ---------------------------------------------------------------------------
+def plot_metrics_over_training(
+    steps: Sequence[int], metrics: dict[str, Sequence[float]], floor: dict[str, float], label: str = "metrics_over_training", unit: str = "step"
+) -> Figure:
+    """Three panels over training: FID, KID and precision/recall.  ``metrics`` maps
+    ``"fid"``, ``"kid"``, ``"precision"``, ``"recall"`` to one value per step;
+    ``floor`` holds the same metrics for two halves of the real data (dotted lines:
+    the best a generator can expect at this sample size)."""
+    fig = _figure(label, figsize=(11, 3.3), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, key, name in ((axes[0], "fid", "FID (lower is better)"), (axes[1], "kid", "KID (lower is better)")):
+        ax.plot(steps, metrics[key], marker="o", ms=3, lw=1.4, color=COLORS["fake"], label="generated vs real")
+        ax.axhline(floor[key], color=COLORS["real"], ls=":", lw=1.2, label="real vs real")
+        ax.set_yscale("log" if key == "fid" else "linear")
+        ax.set_title(name, fontsize=10)
+    for key, color in (("precision", COLORS["fake"]), ("recall", COLORS["g"])):
+        axes[2].plot(steps, metrics[key], marker="o", ms=3, lw=1.4, color=color, label=key)
+        axes[2].axhline(floor[key], color=color, ls=":", lw=1)
+    axes[2].set_ylim(-0.03, 1.03)
+    axes[2].set_title("precision and recall (dotted: real vs real)", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel(unit)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def plot_metric_cases(
+    cases: dict[str, torch.Tensor], scores: dict[str, dict[str, float]], label: str = "metric_cases", n: int = 8
+) -> Figure:
+    """One row per constructed case: ``n`` of its images on the left, its precision
+    and recall as bars on the right, with FID and IS written next to them.
+    ``scores[name]`` holds ``"precision"``, ``"recall"``, ``"fid"`` and ``"is"``."""
+    names = list(cases)
+    fig = _figure(label, figsize=(11, 0.95 * len(names) + 0.9), layout="constrained")
+    grid = fig.add_gridspec(len(names), 2, width_ratios=[1.25, 1])
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(grid[i, 0])
+        ax.imshow(image_grid(cases[name][:n], n, padding=1), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    ax = fig.add_subplot(grid[:, 1])
+    y = np.arange(len(names))[::-1]
+    ax.barh(y + 0.18, [scores[m]["precision"] for m in names], height=0.36, color=COLORS["fake"], label="precision")
+    ax.barh(y - 0.18, [scores[m]["recall"] for m in names], height=0.36, color=COLORS["g"], label="recall")
+    for yi, m in zip(y, names):
+        ax.text(1.03, yi, f"FID {scores[m]['fid']:.1f}   IS {scores[m]['is']:.2f}", va="center", fontsize=8)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlim(0, 1.6)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_distance_histograms(distances: dict[str, torch.Tensor], label: str = "nearest_training_image", xlabel: str = "Euclidean distance to the nearest training image (all pixel values)") -> Figure:
+    """Overlaid histograms of distances, one per named set (for example generated
+    samples, held-out real images and copies of training images)."""
+    fig = _figure(label, figsize=(7, 3.2), layout="constrained")
+    ax = fig.subplots()
+    top = max(float(d.max()) for d in distances.values())
+    bins = np.linspace(0, top * 1.02 + 1e-9, 50)
+    for name, d in distances.items():
+        ax.hist(d.numpy(), bins=bins, alpha=0.55, label=f"{name} (median {d.median():.2f})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("images")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_sample_size_bias(
+    sizes: Sequence[int], fid: tuple[Sequence[float], Sequence[float]], kid: tuple[Sequence[float], Sequence[float]], label: str = "sample_size_bias"
+) -> Figure:
+    """Real vs real at growing sample sizes: FID (mean and std over repeated draws)
+    on the left, KID on the right, both against the true value 0."""
+    fig = _figure(label, figsize=(9, 3.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, (mean, std), name in ((axes[0], fid, "FID"), (axes[1], kid, "KID")):
+        ax.errorbar(sizes, mean, yerr=std, marker="o", ms=4, capsize=3, color=COLORS["real"])
+        ax.axhline(0, color="grey", lw=1, ls=":")
+        ax.set_xscale("log")
+        ax.set_xticks(list(sizes), [str(s) for s in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())  # no "3x10^2" between the sizes
+        ax.set_xlabel("samples in each set")
+        ax.set_title(f"{name} of two samples of the same real data", fontsize=10)
     return fig

@@ -343,6 +343,7 @@ def test_digit_features_shapes_and_probabilities():
     extractor = DigitFeatures(model)
     features, probabilities = extractor.features(images), extractor.probabilities(images)
     assert features.shape == (5, 64) and probabilities.shape == (5, 10)
+    assert extractor.dim == 64 == DigitFeatures(DigitClassifier(feature_dim=32)).dim * 2
     assert torch.allclose(probabilities.sum(dim=1), torch.ones(5), atol=1e-6)
     with torch.no_grad():
         assert torch.allclose(probabilities, model(images).softmax(dim=1), atol=1e-6)
@@ -368,6 +369,7 @@ def test_inception_features_untrained_shapes():
     images = torch.rand(2, 1, 32, 32, generator=gen(41)) * 2 - 1
     features, probabilities = extractor.features(images), extractor.probabilities(images)
     assert features.shape == (2, 2048) and probabilities.shape == (2, 1000)
+    assert extractor.dim == 2048
     assert torch.allclose(probabilities.sum(dim=1), torch.ones(2), atol=1e-5)
     # the [-1, 1] input is what torchvision's transform_input=True makes of ImageNet-normalised images
     mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -388,3 +390,14 @@ def test_inception_without_network_says_so(monkeypatch, tmp_path):
         InceptionFeatures()
     with pytest.raises(ValueError, match="unknown Inception weights"):
         InceptionFeatures(weights="IMAGENET9K")
+
+
+def test_inception_with_course_offline_setting_does_not_try_to_download(monkeypatch, tmp_path):
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("tried to download although GAN_COURSE_OFFLINE=1")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # nothing cached there
+    monkeypatch.setenv("GAN_COURSE_OFFLINE", "1")
+    monkeypatch.setattr(torch.hub, "download_url_to_file", forbidden)
+    with pytest.raises(RuntimeError, match=r"GAN_COURSE_OFFLINE is set.*digit classifier"):
+        InceptionFeatures()

@@ -5,7 +5,6 @@ command line, a student's own images, and bad input ending in one line and exit 
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import asdict
 
@@ -13,7 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import run_script, script_path
+from conftest import run_script
+from lesson_checks import constants
 from modules.recipes import DCGAN_PRESETS
 
 DOCS = ("--preset", "docs")
@@ -66,17 +66,12 @@ def test_latent_and_upsampling_scripts_run(script_run):
 def test_dcgan_train_constants_match_the_shared_presets():
     """dcgan_latent.py and dcgan_upsampling.py load the DCGAN from the cache under the
     recipe in modules.recipes.DCGAN_PRESETS; dcgan_train.py must train that recipe."""
-    tree = ast.parse(script_path("dcgan_train").read_text(encoding="utf-8"))
-    constants = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
-    }
+    values = constants("dcgan_train")
     names = {"dataset": "DATASET", "image_size": "IMAGE_SIZE", "latent_dim": "LATENT_DIM", "width": "WIDTH",
              "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "beta1": "BETA1", "steps": "STEPS",
              "ema_decay": "EMA_DECAY", "seed": "SEED"}  # fmt: skip
-    full = {field: constants[const] for field, const in names.items()}
-    docs = {**full, **constants["DOCS_PRESET"]}
+    full = {field: values[const] for field, const in names.items()}
+    docs = {**full, **values["DOCS_PRESET"]}
     for preset, values in (("full", full), ("docs", docs)):
         recipe = asdict(DCGAN_PRESETS[preset])
         assert {k: recipe[k] for k in values} == values, preset
