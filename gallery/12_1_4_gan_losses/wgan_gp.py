@@ -60,7 +60,7 @@ import torch
 
 from modules.cli import Option, at_least, fraction, non_negative, or_exit, parse_script_args, train_or_exit
 from modules.losses import input_gradient_norms, interpolates
-from modules.evaluation import frechet_distance
+from modules.evaluation import check_sample_size, frechet_distance
 from modules.models import DISCRIMINATOR_NORMS
 from modules.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, classifier_features, pretrained_classifier, recipe_options, recognised_share
@@ -137,6 +137,12 @@ def report(step, record, _):
 judge = None
 if dataset.name != "folder":  # a classifier of your own folders is not part of this lesson
     judge, accuracy = pretrained_classifier(ClassifierRecipe(dataset=dataset.name))
+    try:  # a covariance of 64 features needs more than 64 images
+        check_sample_size(min(len(dataset), 256), judge.head.in_features)
+    except ValueError as err:
+        print(f"note: no feature distance: {err}")
+        judge = None
+if judge is not None:
     pick = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed + 4))
     real_features = classifier_features(judge, dataset.tensors(pick[:2000])[0])
     real_distance = frechet_distance(classifier_features(judge, dataset.sample(256, generator=torch.Generator().manual_seed(args.seed + 5))), real_features)
