@@ -53,6 +53,7 @@ __all__ = [
     "WassersteinGPLoss",
     "interpolates",
     "input_gradient_norms",
+    "L1Reconstruction",
     "LOSSES",
     "get_loss",
 ]
@@ -288,6 +289,37 @@ class WassersteinGPLoss(WassersteinLoss):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(penalty_weight={self.penalty_weight})"
+
+
+class L1Reconstruction(Trick):
+    """pix2pix's second term (Isola et al., 2017): ``weight`` times the mean absolute
+    difference between G's output and the target paired with its input, added to G's
+    adversarial loss.  The adversarial term makes outputs look real (sharp); the L1
+    term makes them match *this* input's target (right layout and colours), and
+    alone it would give blurry averages.  The paper's weight is 100.  Needs a trainer
+    with paired data (``GANTrainer(paired=True)``), which keeps the targets of G's
+    batch in ``trainer.g_targets``.  Introduced in lesson 12.1.8.
+    """
+
+    name = "l1"
+
+    def __init__(self, weight: float = 100.0) -> None:
+        if not (math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"the L1 weight must be a number >= 0 (got {weight})")
+        self.weight = float(weight)
+        self.last_l1: float | None = None  # the unweighted L1 error of G's last batch
+
+    def setup(self, trainer: GANTrainer) -> None:
+        if not trainer.paired:
+            raise ValueError("the L1 term compares G's output with a paired target: it needs GANTrainer(paired=True)")
+
+    def g_penalty(self, fake: torch.Tensor, cond: tuple, trainer: GANTrainer) -> torch.Tensor | None:
+        l1 = (fake - trainer.g_targets).abs().mean()
+        self.last_l1 = l1.item()
+        return self.weight * l1 if self.weight > 0 else None
+
+    def __repr__(self) -> str:
+        return f"L1Reconstruction(weight={self.weight})"
 
 
 LOSSES: dict[str, type[GANLoss]] = {

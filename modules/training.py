@@ -43,6 +43,7 @@ __all__ = [
     "Callback",
     "EvalEvery",
     "GANTrainer",
+    "CycleGANTrainer",
     "TrainingDiverged",
     "seed_everything",
     "resolve_device",
@@ -272,7 +273,8 @@ class GANTrainer:
         logits (any shape; the loss averages them).
     real_sampler:
         ``real_sampler(n, generator=rng)`` returns a batch of ``n`` real samples, or
-        ``(samples, labels)`` when ``num_classes`` > 0.
+        ``(samples, labels)`` when ``num_classes`` > 0, or ``(targets, inputs)`` pairs
+        when ``paired``.
     noise_sampler:
         ``noise_sampler(n, generator=rng)`` returns ``n`` latent vectors.
     config:
@@ -288,6 +290,13 @@ class GANTrainer:
         0 for an unconditional GAN.  Above 0 the GAN is *conditional* (lesson 12.1.3):
         G and D are called as ``G(z, labels)`` and ``D(x, labels)``; in D's step the
         fakes get the real batch's labels, in G's step labels are drawn uniformly.
+    paired:
+        ``True`` for image-to-image translation with paired data (pix2pix, lesson
+        12.1.8): the condition is an *input image* instead of a label.  G is called
+        as ``G(z, inputs)`` and D as ``D(x, inputs)``, so D judges (output, input)
+        pairs; in both steps the inputs come from a real batch, and in G's step its
+        targets are kept in :attr:`g_targets` for hooks that compare G's output with
+        them (the L1 term of :class:`~modules.tricks.L1Reconstruction`).
     """
 
     def __init__(
@@ -301,9 +310,14 @@ class GANTrainer:
         callbacks: Sequence[Callback] = (),
         num_classes: int = 0,
         tricks: Sequence[Trick] = (),
+        paired: bool = False,
     ) -> None:
         self.config = config
         self.num_classes = int(num_classes)
+        self.paired = bool(paired)
+        if self.paired and self.num_classes:
+            raise ValueError("a GAN is conditioned on labels (num_classes) or on paired input images (paired), not both")
+        self.g_targets: torch.Tensor | None = None  # paired: the targets of G's last batch
         self.device = resolve_device(config.device)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -327,10 +341,15 @@ class GANTrainer:
         # changes the random numbers training sees.
         snap_rng = torch.Generator().manual_seed(config.seed + 1)
         self.fixed_noise = noise_sampler(config.num_snapshot_samples, generator=snap_rng).to(self.device)
-        # Conditional snapshots cycle through the classes: 0, 1, ..., 9, 0, 1, ...
+        # Conditional snapshots cycle through the classes: 0, 1, ..., 9, 0, 1, ...;
+        # paired ones translate a fixed batch of inputs (whose targets are kept too)
         self.fixed_labels = (
             torch.arange(config.num_snapshot_samples, device=self.device) % self.num_classes if self.num_classes else None
         )
+        self.fixed_targets = None
+        if self.paired:
+            targets, inputs = real_sampler(config.num_snapshot_samples, generator=snap_rng)
+            self.fixed_targets, self.fixed_labels = targets.cpu(), inputs.to(self.device)
         self.ema_generator = copy.deepcopy(self.generator) if config.ema_decay > 0 else None
         self.ema_updates = 0
         if self.ema_generator is not None:
@@ -355,7 +374,7 @@ class GANTrainer:
     def real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(samples, labels)``; ``labels`` is ``None`` for an unconditional GAN."""
         batch = self.real_sampler(self.config.batch_size, generator=self.rng)
-        if self.num_classes:
+        if self.num_classes or self.paired:
             samples, labels = batch
             return samples.to(self.device), labels.to(self.device)
         return batch.to(self.device), None
@@ -424,7 +443,11 @@ class GANTrainer:
         for hook in self.hooks:
             hook.before_g_step(self)
         try:
-            cond = (self.random_labels(),) if self.num_classes else ()
+            if self.paired:  # translate the inputs of a fresh real pair
+                self.g_targets, inputs = self.real_batch()
+                cond = (inputs,)
+            else:
+                cond = (self.random_labels(),) if self.num_classes else ()
             fake = self.generator(self.noise(), *cond)
             loss = None
             for hook in self.hooks:
@@ -433,6 +456,10 @@ class GANTrainer:
                     break
             if loss is None:
                 loss = self.loss.g_loss(self.discriminator(self.d_input(fake), *cond))
+            for hook in self.hooks:
+                penalty = hook.g_penalty(fake, cond, self)
+                if penalty is not None:
+                    loss = loss + penalty
             self._check_finite(loss, "G")
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
@@ -622,3 +649,135 @@ def _progress_bar(total: int, enabled: bool, unit: str = "epoch"):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, file=sys.stderr, unit=unit, dynamic_ncols=True)
+
+
+class _Pair(nn.Module):
+    """Two networks trained by one optimiser: CycleGAN's two generators (``ab`` and
+    ``ba``) or its two discriminators (``a`` judges domain A, ``b`` domain B).
+    Called like one generator, it translates A to B: ``pair(z, images_a)``."""
+
+    def __init__(self, first: nn.Module, second: nn.Module, names: tuple[str, str]) -> None:
+        super().__init__()
+        self.names = names
+        self.add_module(names[0], first)
+        self.add_module(names[1], second)
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return getattr(self, self.names[0])(x)
+
+
+def _no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    return torch.empty(n, 0)
+
+
+class CycleGANTrainer(GANTrainer):
+    """Unpaired image-to-image translation (CycleGAN, Zhu et al., 2017) in the same
+    loop: the two updates of :class:`GANTrainer`, each for two networks at once.
+
+    ``sampler(n, generator=rng)`` returns ``(images_a, images_b)``: independent
+    batches of the two domains (no pairs), as
+    :meth:`modules.translation_data.UnpairedDomains.sample_pair` draws them.  ``g_ab`` translates A to B, ``g_ba``
+    back; ``d_a`` and ``d_b`` judge each domain.  G's loss adds to the two
+    adversarial terms (least squares by default, as in the paper)
+
+    * the **cycle** term, ``cycle_weight`` (10) times the L1 error of the round trips
+      A -> B -> A and B -> A -> B: a translation must keep enough of its input to be
+      undone, which rules out mapping every A to the same convincing B;
+    * the **identity** term, ``identity_weight`` (0.5) times ``cycle_weight`` times
+      the L1 change that a generator makes to an image already in its output domain
+      (``g_ab(b)`` should be ``b``), which keeps colours and content where nothing
+      needs translating.
+
+    D's step shows each discriminator real images of its domain and generated ones
+    drawn from a history of the last ``history`` (50) translations (Shrivastava et
+    al., 2017), so D does not forget what G produced a few steps ago; D's loss is
+    halved, as in the paper.  Everything else (optimisers, learning-rate decay,
+    snapshots of A -> B translations of a fixed batch, checkpoints, the NaN check)
+    is :class:`GANTrainer`'s.  :attr:`last_terms` holds the three unweighted terms of
+    G's last step.  Introduced in lesson 12.1.8.
+    """
+
+    def __init__(
+        self,
+        g_ab: nn.Module,
+        g_ba: nn.Module,
+        d_a: nn.Module,
+        d_b: nn.Module,
+        sampler: Sampler,
+        config: TrainConfig,
+        loss: GANLoss | None = None,
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.5,
+        history: int = 50,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        from .losses import LeastSquaresLoss
+        from .translation_models import ImageHistory
+
+        for name, value in (("cycle_weight", cycle_weight), ("identity_weight", identity_weight)):
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0 (got {value})")
+        self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+        super().__init__(
+            _Pair(g_ab, g_ba, ("ab", "ba")),
+            _Pair(d_a, d_b, ("a", "b")),
+            sampler,
+            _no_noise,
+            config,
+            loss=loss if loss is not None else LeastSquaresLoss(),
+            callbacks=callbacks,
+            paired=True,  # batches come as two tensors
+        )
+        # snapshots translate a fixed batch of A images to B
+        self.fixed_targets, self.fixed_labels = self.fixed_labels.cpu(), self.fixed_targets.to(self.device)
+        self.history_a = ImageHistory(history, seed=config.seed + 2)
+        self.history_b = ImageHistory(history, seed=config.seed + 3)
+        self.last_terms: dict[str, float] = {}
+
+    def d_step(self) -> dict[str, float]:
+        """Each discriminator: real images of its domain against translations into it
+        (fresh ones, swapped at random for older ones from the history)."""
+        real_a, real_b = self.real_batch()
+        g, d = self.generator, self.discriminator
+        with torch.no_grad():
+            fake_b, fake_a = self.history_b.query(g.ab(real_a)), self.history_a.query(g.ba(real_b))
+        outputs = {"a": (d.a(real_a), d.a(fake_a)), "b": (d.b(real_b), d.b(fake_b))}
+        loss = sum(self.loss.d_loss(real, fake, 1.0, 0.0) for real, fake in outputs.values()) / 2
+        self._check_finite(loss, "D")
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        prob = lambda i: sum(self.loss.probability(out[i]).mean().item() for out in outputs.values()) / 2  # noqa: E731
+        return {"d_loss": loss.item(), "d_real": prob(0), "d_fake": prob(1)}
+
+    def g_step(self) -> dict[str, float]:
+        """Both generators: fool the other domain's discriminator, survive the round
+        trip, and leave images of their own output domain alone."""
+        real_a, real_b = self.real_batch()
+        g, d = self.generator, self.discriminator
+        fake_b, fake_a = g.ab(real_a), g.ba(real_b)
+        adversarial = self.loss.g_loss(d.b(fake_b)) + self.loss.g_loss(d.a(fake_a))
+        cycle = (g.ba(fake_b) - real_a).abs().mean() + (g.ab(fake_a) - real_b).abs().mean()
+        loss = adversarial + self.cycle_weight * cycle
+        identity = torch.zeros(())
+        if self.identity_weight > 0:
+            identity = (g.ab(real_b) - real_b).abs().mean() + (g.ba(real_a) - real_a).abs().mean()
+            loss = loss + self.cycle_weight * self.identity_weight * identity
+        self._check_finite(loss, "G")
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self._update_ema()
+        self.last_terms = {"adversarial": adversarial.item(), "cycle": cycle.item(), "identity": identity.item()}
+        return {"g_loss": loss.item()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "image_history": [self.history_a.state_dict(), self.history_b.state_dict()]}
+
+    def _restore(self, data: dict[str, Any], path: str | os.PathLike) -> None:
+        super()._restore(data, path)
+        try:
+            self.history_a.load_state_dict(data["image_history"][0])
+            self.history_b.load_state_dict(data["image_history"][1])
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{path} has no usable image history ({type(err).__name__}: {err})") from None

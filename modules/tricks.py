@@ -12,6 +12,7 @@ hook                        called
 ``d_targets(r, f, trainer)`` on D's targets (1 for real, 0 for fake) before D's loss
 ``d_penalty(...)``          returns a term added to D's loss (or ``None``)
 ``replace_g_loss(...)``     returns G's loss instead of the objective's (or ``None``)
+``g_penalty(...)``          returns a term added to G's loss (or ``None``)
 ``before_g_step(trainer)``  before G's update (and ``after_g_step`` after it)
 ``before_update(model, t)`` between ``backward()`` and the optimiser step, for D and G
 ``after_d_update(trainer)`` after each D update
@@ -76,6 +77,9 @@ class Trick:
         return None
 
     def replace_g_loss(self, fake: torch.Tensor, cond: tuple, trainer: GANTrainer) -> torch.Tensor | None:
+        return None
+
+    def g_penalty(self, fake: torch.Tensor, cond: tuple, trainer: GANTrainer) -> torch.Tensor | None:
         return None
 
     def before_g_step(self, trainer: GANTrainer) -> None:
