@@ -26,10 +26,7 @@ from modules.evaluation import (
     precision_recall,
 )
 from modules.models import DigitClassifier
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+from test_image_data import gen
 
 
 def random_covariance(d: int, seed: int) -> torch.Tensor:
