@@ -34,6 +34,7 @@ __all__ = [
     "MLPGenerator",
     "MLPDiscriminator",
     "batch_moments",
+    "batch_spread",
     "BatchStatsDiscriminator",
     "PackedDiscriminator",
     "check_image_size",
@@ -112,6 +113,14 @@ class MLPGenerator(nn.Module):
         return x.view(len(z), *self.out_shape)  # (n, *out_shape)
 
 
+def batch_spread(x: torch.Tensor) -> torch.Tensor:
+    """The minibatch standard deviation (Karras et al., 2018): the standard deviation
+    of every feature (or pixel) across the batch, averaged into one number (a 0-d
+    tensor).  It is small when the samples of a batch look alike, so a discriminator
+    that sees it can tell a collapsed generator's batches from real ones."""
+    return x.std(dim=0, unbiased=False).mean()
+
+
 class MLPDiscriminator(nn.Module):
     """D: sample of ``in_shape`` -> one logit per sample, shape ``(n, 1)``.
 
@@ -138,7 +147,7 @@ class MLPDiscriminator(nn.Module):
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
         h = x.reshape(len(x), -1)  # (n, prod(in_shape))
         if self.minibatch_std:
-            spread = h.std(dim=0, unbiased=False).mean()  # one number for the batch
+            spread = batch_spread(h)  # one number for the batch
             h = torch.cat([h, spread.expand(len(h), 1)], dim=1)  # (n, prod(in_shape) + 1)
         return h
 
@@ -342,19 +351,25 @@ class DCGANDiscriminator(nn.Module):
 
     ``num_classes > 0`` makes it conditional: ``forward(x, labels)`` appends a learned
     ``image_size`` x ``image_size`` map per label as an extra input channel.
+    ``minibatch_std=True`` appends one more channel, constant over the image: the
+    batch's :func:`batch_spread`, so D can see when a generator's batch has too
+    little variety (the style-based generator of lesson 12.1.9 needs it).
     """
 
-    def __init__(self, image_size: int = 64, channels: int = 1, width: int = 64, num_classes: int = 0, norm: str = "batch") -> None:
+    def __init__(
+        self, image_size: int = 64, channels: int = 1, width: int = 64, num_classes: int = 0, norm: str = "batch", minibatch_std: bool = False
+    ) -> None:
         super().__init__()
         if norm not in DISCRIMINATOR_NORMS:
             raise ValueError(f"norm must be one of {', '.join(DISCRIMINATOR_NORMS)} (got {norm!r})")
         steps = check_image_size(image_size)
         self.image_size, self.channels, self.num_classes, self.norm = image_size, channels, num_classes, norm
+        self.minibatch_std = minibatch_std
         self.embed = nn.Embedding(num_classes, image_size * image_size) if num_classes else None
         ch = width
         layers: list[nn.Module] = [
             # (N, channels [+1], size, size) -> (N, width, size/2, size/2)
-            nn.Conv2d(channels + (1 if num_classes else 0), ch, kernel_size=4, stride=2, padding=1, bias=False),
+            nn.Conv2d(channels + (1 if num_classes else 0) + int(minibatch_std), ch, kernel_size=4, stride=2, padding=1, bias=False),
             nn.LeakyReLU(0.2, inplace=True),
         ]
         for _ in range(steps - 1):
@@ -371,6 +386,8 @@ class DCGANDiscriminator(nn.Module):
                 raise ValueError("this discriminator is conditional: call it as D(x, labels)")
             label_map = self.embed(labels).view(x.shape[0], 1, self.image_size, self.image_size)
             x = torch.cat([x, label_map], dim=1)
+        if self.minibatch_std:
+            x = torch.cat([x, batch_spread(x[:, : self.channels]).expand(x.shape[0], 1, *x.shape[2:])], dim=1)
         return self.net(x).flatten()
 
 

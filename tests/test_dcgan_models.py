@@ -430,3 +430,21 @@ def test_layer_shapes_cleans_up_when_the_model_fails():
     assert g.training
     assert all(m.training for m in g.modules())
     assert all(not m._forward_hooks for m in g.modules())
+
+
+def test_minibatch_std_channel_lets_d_see_a_batch_without_variety():
+    from modules.models import batch_spread
+
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(16, channels=1, width=8, minibatch_std=True, norm="none")
+    assert d.net[0].in_channels == 2
+    varied = torch.rand(8, 1, 16, 16) * 2 - 1
+    same = varied[:1].expand(8, -1, -1, -1)
+    assert batch_spread(same) == 0 and batch_spread(varied) > 0.3
+    # the first image's logit depends on the rest of its batch only through that channel
+    assert not torch.allclose(d(varied)[0], d(torch.cat([varied[:1], same[1:]]))[0])
+    plain = DCGANDiscriminator(16, channels=1, width=8, norm="none")
+    assert torch.allclose(plain(varied)[0], plain(torch.cat([varied[:1], same[1:]]))[0])
+    conditional = DCGANDiscriminator(16, channels=1, width=8, num_classes=10, minibatch_std=True)
+    assert conditional.net[0].in_channels == 3
+    assert conditional(varied, torch.arange(8)).shape == (8,)
