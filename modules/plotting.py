@@ -55,6 +55,8 @@ __all__ = [
     "plot_metric_cases",
     "plot_distance_histograms",
     "plot_sample_size_bias",
+    "plot_image_columns",
+    "plot_mixing_grid",
 ]
 
 COLORS = {"real": "#1f77b4", "fake": "#d62728", "d": "#9467bd", "g": "#2ca02c", "ink": "#333333"}
@@ -671,4 +673,61 @@ def plot_sample_size_bias(
         ax.xaxis.set_minor_formatter(NullFormatter())  # no "3x10^2" between the sizes
         ax.set_xlabel("samples in each set")
         ax.set_title(f"{name} of two samples of the same real data", fontsize=10)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Translations and styles (lessons 12.1.8 and 12.1.9)
+# ---------------------------------------------------------------------------
+def _image_cell(ax: plt.Axes, image: torch.Tensor) -> None:
+    ax.imshow(image_grid(image.unsqueeze(0), nrow=1, padding=0), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_image_columns(columns: dict[str, torch.Tensor], label: str, title: str = "", row_names: Sequence[str] | None = None) -> Figure:
+    """A table of images: one column per entry (heading -> ``(N, C, H, W)``), row ``i``
+    showing example ``i`` in every column, e.g. input | output | target for the same
+    held-out pairs, or the same latent under several settings."""
+    rows = max(len(images) for images in columns.values())
+    fig = _figure(label, figsize=(1.15 * len(columns) + (0.8 if row_names else 0.2), 1.15 * rows + (0.9 if title else 0.5)), layout="constrained")
+    axes = fig.subplots(rows, len(columns), squeeze=False)
+    for c, (name, images) in enumerate(columns.items()):
+        axes[0, c].set_title(name, fontsize=9)
+        for r in range(rows):
+            if r < len(images):
+                _image_cell(axes[r, c], images[r])
+            else:
+                axes[r, c].axis("off")
+    for r, name in enumerate(row_names or []):
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_mixing_grid(coarse: torch.Tensor, fine: torch.Tensor, mixed: torch.Tensor, label: str = "style_mixing", title: str = "") -> Figure:
+    """A style-mixing grid: the top row shows the sources of the fine styles, the left
+    column the sources of the coarse styles, and cell ``(i, j)`` ``mixed[i * len(fine) + j]``,
+    the image with coarse styles from ``coarse[i]`` and fine styles from ``fine[j]``."""
+    if len(mixed) != len(coarse) * len(fine):
+        raise ValueError(f"mixed must hold len(coarse) * len(fine) = {len(coarse) * len(fine)} images, got {len(mixed)}")
+    fig = _figure(label, figsize=(1.1 * (len(fine) + 1) + 0.3, 1.1 * (len(coarse) + 1) + 0.8), layout="constrained")
+    axes = fig.subplots(len(coarse) + 1, len(fine) + 1, squeeze=False)
+    axes[0, 0].axis("off")
+    axes[0, 0].text(0.5, 0.5, "coarse from row,\nfine from column", ha="center", va="center", fontsize=7, transform=axes[0, 0].transAxes)
+    for j, image in enumerate(fine):
+        _image_cell(axes[0, j + 1], image)
+        for spine in axes[0, j + 1].spines.values():
+            spine.set_color(COLORS["g"])
+            spine.set_linewidth(2)
+    for i, image in enumerate(coarse):
+        _image_cell(axes[i + 1, 0], image)
+        for spine in axes[i + 1, 0].spines.values():
+            spine.set_color(COLORS["real"])
+            spine.set_linewidth(2)
+        for j in range(len(fine)):
+            _image_cell(axes[i + 1, j + 1], mixed[i * len(fine) + j])
+    if title:
+        fig.suptitle(title)
     return fig

@@ -1,0 +1,280 @@
+"""pix2pix and CycleGAN as recipes: settings in, trained (and cached) trainers out.
+
+Lesson 12.1.8 trains two translation GANs, each twice (pix2pix with and without its
+L1 term, CycleGAN with and without its cycle term).  A recipe is a frozen dataclass
+of everything that determines a run; :func:`build_pix2pix` and
+:func:`build_cyclegan` make the untrained networks and trainer (the course's one
+:class:`~modules.training.GANTrainer`, in its paired mode, or its
+:class:`~modules.training.CycleGANTrainer` subclass), and
+:func:`~modules.workers.trained` loads the finished runs from the model cache or
+trains the missing ones side by side.
+
+The evaluation helpers measure what the quality gates check:
+:func:`held_out_l1` (pix2pix against :func:`~modules.translation_data.best_constant_l1`)
+and :func:`cycle_report` (round-trip error, domain classifier, digit classifier).
+
+Introduced in lesson 12.1.8 (Image-to-Image Translation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .losses import L1Reconstruction, NonSaturatingLoss
+from .training import CycleGANTrainer, GANTrainer, TrainConfig, seed_everything
+from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, shape_scenes
+from .translation_models import PatchDiscriminator, UNetGenerator, init_weights
+
+__all__ = [
+    "Pix2PixRecipe",
+    "CycleGANRecipe",
+    "build_pix2pix",
+    "build_cyclegan",
+    "no_noise",
+    "translate",
+    "held_out_l1",
+    "DomainClassifier",
+    "train_domain_classifier",
+    "cycle_report",
+    "translation_size",
+    "unet_depth",
+]
+
+
+def translation_size(value: int) -> str | None:
+    """Flag check (``--image-size``): a size the data and the U-Net can both handle."""
+    if value not in IMAGE_SIZES:
+        return "must be a power of two from 16 to 256, because the U-Net halves the image down to 1x1 and back (try 32 or 64)"
+    return None
+
+
+def unet_depth(image_size: int):
+    """Flag check (``--depth``) for ``image_size``: the U-Net's down-sampling steps, 2 to log2(size)."""
+
+    def check(value: int) -> str | None:
+        most = max(2, int(image_size).bit_length() - 1)
+        if not 2 <= value <= most:
+            return f"must be from 2 to {most} for {image_size}x{image_size} images (each step halves the size)"
+        return None
+
+    return check
+
+
+def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The "noise" of a translation GAN: an empty ``(n, 0)`` tensor.  pix2pix's
+    U-Net ignores ``z`` (dropout is its only randomness), so the trainer's noise
+    argument carries nothing."""
+    return torch.empty(n, 0)
+
+
+@dataclass(frozen=True)
+class Pix2PixRecipe:
+    """Everything that determines a pix2pix run on :func:`~modules.translation_data.shape_scenes`.
+
+    ``scenes`` scenes are made (seed 0) and split into training and held-out pairs
+    (``test_fraction``).  G is a :class:`~modules.translation_models.UNetGenerator`
+    (outline, 1 channel -> rendering, 3 channels) of base width ``width``; D a
+    :class:`~modules.translation_models.PatchDiscriminator` with ``d_layers``
+    stride-2 layers that sees (output, input) pairs, 4 channels.  G's loss is the
+    non-saturating adversarial loss plus ``l1_weight`` times the L1 error to the
+    target (:class:`~modules.losses.L1Reconstruction`; 0 leaves it out).
+    """
+
+    image_size: int = 32
+    scenes: int = 2000
+    test_fraction: float = 0.2
+    width: int = 32
+    d_width: int = 32
+    d_layers: int = 2
+    l1_weight: float = 100.0
+    steps: int = 1500
+    batch_size: int = 16
+    lr: float = 2e-4
+    seed: int = 0
+    cpu_threads: int = 1
+
+    def data(self) -> tuple[PairedImages, PairedImages]:
+        """``(train, held_out)`` pairs; the same for every seed of the training run."""
+        return shape_scenes(self.scenes, self.image_size, seed=0).split(self.test_fraction, seed=0)
+
+
+@dataclass(frozen=True)
+class CycleGANRecipe:
+    """Everything that determines a CycleGAN run on :func:`~modules.translation_data.digit_styles`.
+
+    Two :class:`~modules.translation_models.UNetGenerator` (3 -> 3 channels, ``depth``
+    down-sampling steps, no dropout) and two
+    :class:`~modules.translation_models.PatchDiscriminator` (``d_layers`` layers); least-squares
+    adversarial loss, ``cycle_weight`` and ``identity_weight`` as in
+    :class:`~modules.training.CycleGANTrainer`, a history of ``history`` translations.
+    """
+
+    image_size: int = 32
+    style: str = "inverted-thick-blue"
+    width: int = 16
+    depth: int = 2
+    d_width: int = 16
+    d_layers: int = 2
+    cycle_weight: float = 10.0
+    identity_weight: float = 0.5
+    history: int = 50
+    steps: int = 600
+    batch_size: int = 8
+    lr: float = 5e-4
+    seed: int = 0
+    cpu_threads: int = 1
+
+    def data(self) -> UnpairedDomains:
+        return digit_styles(self.image_size, self.style)
+
+
+def _config(recipe: Any, device: str, progress: bool, snapshot_every: int | None, samples: int) -> TrainConfig:
+    return TrainConfig(
+        num_epochs=recipe.steps,  # one trainer "epoch" = one D step + one G step
+        batch_size=recipe.batch_size,
+        lr=recipe.lr,
+        seed=recipe.seed,
+        device=device,
+        snapshot_every=max(1, recipe.steps // 4) if snapshot_every is None else snapshot_every,
+        num_snapshot_samples=samples,
+        keep_weights=True,  # G at every snapshot: the figures replay training on held-out inputs
+        progress=progress,
+        progress_unit="step",
+        cpu_threads=recipe.cpu_threads,
+    )
+
+
+def build_pix2pix(recipe: Pix2PixRecipe, device: str = "cpu", callbacks: Any = (), progress: bool = False, snapshot_every: int | None = None) -> GANTrainer:
+    """The untrained pix2pix of ``recipe``: U-Net G, PatchGAN D on (output, input)
+    pairs, the paired trainer with the L1 term.  Adam (2e-4 in the paper, beta1 0.5)."""
+    seed_everything(recipe.seed)  # the initial weights come from the global generator
+    train, _ = recipe.data()
+    generator = UNetGenerator(train.inputs.shape[1], train.targets.shape[1], recipe.image_size, recipe.width)
+    discriminator = PatchDiscriminator(train.inputs.shape[1] + train.targets.shape[1], recipe.d_width, recipe.d_layers)
+    generator.apply(init_weights)
+    discriminator.apply(init_weights)
+    tricks = [L1Reconstruction(recipe.l1_weight)] if recipe.l1_weight > 0 else []
+    config = _config(recipe, device, progress, snapshot_every, 8)
+    return GANTrainer(generator, discriminator, train.sample, no_noise, config, loss=NonSaturatingLoss(), callbacks=callbacks, tricks=tricks, paired=True)
+
+
+def build_cyclegan(recipe: CycleGANRecipe, device: str = "cpu", callbacks: Any = (), progress: bool = False, snapshot_every: int | None = None) -> CycleGANTrainer:
+    """The untrained CycleGAN of ``recipe`` (see :class:`CycleGANRecipe`)."""
+    seed_everything(recipe.seed)
+    domains = recipe.data()
+    channels = domains.a.channels
+
+    def generator() -> UNetGenerator:
+        return UNetGenerator(channels, channels, recipe.image_size, recipe.width, depth=recipe.depth, dropout=0.0)
+
+    nets = [generator(), generator(), PatchDiscriminator(channels, recipe.d_width, recipe.d_layers), PatchDiscriminator(channels, recipe.d_width, recipe.d_layers)]
+    for net in nets:
+        net.apply(init_weights)
+    config = _config(recipe, device, progress, snapshot_every, 8)
+    return CycleGANTrainer(
+        *nets, domains.sample_pair, config, cycle_weight=recipe.cycle_weight, identity_weight=recipe.identity_weight, history=recipe.history, callbacks=callbacks
+    )
+
+
+@torch.no_grad()
+def translate(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """``model(images)`` in eval mode, in batches, on the model's device; returned on the
+    CPU; the model's train/eval mode is restored."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
+    model.train(was_training)
+    return out
+
+
+def held_out_l1(trainer: GANTrainer, pairs: PairedImages, generator: nn.Module | None = None) -> float:
+    """Mean absolute error between G's translations of ``pairs.inputs`` and their
+    targets (pixel values in [-1, 1]); ``generator`` replaces the trainer's own G."""
+    model = generator if generator is not None else trainer.generator
+    return float((translate(model, pairs.inputs) - pairs.targets).abs().mean())
+
+
+class DomainClassifier(nn.Module):
+    """A small CNN that tells domain A (0) from domain B (1): the judge of whether a
+    translation *looks like* its target domain.  Two stride-2 convolutions, global
+    average pooling, one logit."""
+
+    def __init__(self, channels: int = 3, width: int = 16) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(2 * width, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()
+
+    @torch.no_grad()
+    def is_b(self, images: torch.Tensor) -> torch.Tensor:
+        """Boolean per image: judged to belong to domain B."""
+        self.eval()
+        return self(images) > 0
+
+
+def train_domain_classifier(domains: UnpairedDomains, steps: int = 200, batch_size: int = 64, seed: int = 0) -> DomainClassifier:
+    """A :class:`DomainClassifier` trained on real images of the two training domains
+    (never on translations), with Adam at 2e-3; a few seconds on a CPU."""
+    torch.manual_seed(seed)
+    model = DomainClassifier(domains.a.channels)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    rng = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        a, b = domains.sample_pair(batch_size, generator=rng)
+        logits = model(torch.cat([a, b]))
+        target = torch.cat([torch.zeros(len(a)), torch.ones(len(b))])
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def cycle_report(trainer: CycleGANTrainer, domains: UnpairedDomains, judge: DomainClassifier, digits: nn.Module | None = None) -> dict[str, float]:
+    """What the CycleGAN gates measure on the held-out digits (``domains.test_a`` and
+    their styled twins ``domains.test_b``):
+
+    * ``cycle_a``, ``cycle_b``: mean L1 error of the round trips A -> B -> A and B -> A -> B;
+    * ``error_ab``, ``error_ba``: mean L1 error against the known correct translation;
+    * ``as_b``, ``as_a``: share of A -> B translations the domain classifier calls B,
+      and of B -> A translations it calls A;
+    * ``recognised_ba`` (with ``digits``, a :class:`~modules.models.DigitClassifier`
+      of 1-channel digits): share of B -> A translations recognised as the digit they
+      started from;
+    * ``other_digit``: mean L1 distance between a held-out A digit and another one, the
+      error of a round trip that keeps nothing of its input (for scale).
+    """
+    from .recipes import classify
+
+    g = trainer.generator
+    test_a, labels = domains.test_a.tensors()
+    test_b = domains.correct_b_of(test_a)
+    ab, ba = translate(g.ab, test_a), translate(g.ba, test_b)
+    aba, bab = translate(g.ba, ab), translate(g.ab, ba)
+    report = {
+        "cycle_a": float((aba - test_a).abs().mean()),
+        "cycle_b": float((bab - test_b).abs().mean()),
+        "error_ab": float((ab - test_b).abs().mean()),
+        "error_ba": float((ba - test_a).abs().mean()),
+        "as_b": float(judge.is_b(ab).float().mean()),
+        "as_a": float((~judge.is_b(ba)).float().mean()),
+        "other_digit": float((test_a - test_a.roll(1, dims=0)).abs().mean()),
+    }
+    if digits is not None:
+        report["recognised_ba"] = float((classify(digits, ba.mean(dim=1, keepdim=True)) == labels).float().mean())
+    return report

@@ -1,0 +1,178 @@
+"""The recipes of lessons 12.1.8 and 12.1.9 (modules.translation_recipes and the
+StyleGAN-lite recipe of modules.stylegan), the measures the quality gates use, and
+the two figure helpers they added to modules.plotting."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from modules.losses import L1Reconstruction, LeastSquaresLoss, NonSaturatingLoss
+from modules.models import DCGANDiscriminator
+from modules.plotting import plot_image_columns, plot_mixing_grid
+from modules.stylegan import StyleGenerator, StyleRecipe, build_style_gan, sample_spread
+from modules.training import CycleGANTrainer, GANTrainer
+from modules.translation_data import PairedImages
+from modules.translation_recipes import (
+    CycleGANRecipe,
+    DomainClassifier,
+    Pix2PixRecipe,
+    build_cyclegan,
+    build_pix2pix,
+    cycle_report,
+    held_out_l1,
+    train_domain_classifier,
+    translate,
+    translation_size,
+    unet_depth,
+)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+PIX = Pix2PixRecipe(image_size=16, scenes=60, width=4, d_width=4, d_layers=1, steps=2, batch_size=4)
+CYC = CycleGANRecipe(image_size=16, width=4, d_width=4, d_layers=1, steps=2, batch_size=4)
+
+
+def test_pix2pix_is_the_paired_trainer_with_the_l1_term():
+    trainer = build_pix2pix(PIX)
+    assert isinstance(trainer, GANTrainer) and trainer.paired
+    assert isinstance(trainer.loss, NonSaturatingLoss)
+    (l1,) = trainer.tricks
+    assert isinstance(l1, L1Reconstruction) and l1.weight == PIX.l1_weight
+    assert build_pix2pix(Pix2PixRecipe(**{**PIX.__dict__, "l1_weight": 0.0})).tricks == []
+    train, held_out = PIX.data()
+    assert len(train) == 48 and len(held_out) == 12
+    out = trainer.generate(torch.empty(5, 0), held_out.inputs[:5])
+    assert out.shape == held_out.targets[:5].shape == (5, 3, 16, 16)
+    # D judges (output, input): 3 + 1 channels
+    assert trainer.discriminator(out, held_out.inputs[:5]).shape[0] == 5
+
+
+def test_held_out_l1_is_the_mean_absolute_error():
+    train, held_out = PIX.data()
+
+    class Oracle(nn.Module):  # answers with the targets, up to a known offset
+        def __init__(self) -> None:
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(()))
+            self.lookup = {tuple(x.flatten().tolist()): y for x, y in zip(held_out.inputs, held_out.targets)}
+
+        def forward(self, x):
+            return torch.stack([self.lookup[tuple(row.flatten().tolist())] for row in x]) - 0.25
+
+    trainer = build_pix2pix(PIX)
+    assert held_out_l1(trainer, held_out, Oracle()) == pytest.approx(0.25, abs=1e-6)
+    assert held_out_l1(trainer, held_out) > 0.1  # the untrained U-Net is far off
+
+
+def test_cyclegan_recipe_builds_four_networks_with_the_recipes_weights():
+    trainer = build_cyclegan(CycleGANRecipe(**{**CYC.__dict__, "cycle_weight": 3.0, "identity_weight": 0.2, "history": 7}))
+    assert isinstance(trainer, CycleGANTrainer) and isinstance(trainer.loss, LeastSquaresLoss)
+    assert (trainer.cycle_weight, trainer.identity_weight, trainer.history_a.capacity) == (3.0, 0.2, 7)
+    assert trainer.generator.ab.depth == CYC.depth and not any(isinstance(m, nn.Dropout) for m in trainer.generator.modules())
+    trainer.fit()
+    assert set(trainer.last_terms) == {"adversarial", "cycle", "identity"}
+
+
+def test_domain_classifier_tells_the_domains_apart():
+    domains = CYC.data()
+    judge = train_domain_classifier(domains, steps=60)
+    test_a = domains.test_a.tensors()[0]
+    test_b = domains.test_b.tensors()[0]
+    assert (~judge.is_b(test_a)).float().mean() > 0.95
+    assert judge.is_b(test_b).float().mean() > 0.95
+    assert isinstance(judge, DomainClassifier) and not judge.training
+
+
+def test_cycle_report_of_perfect_and_of_content_free_translators():
+    domains = CYC.data()
+    trainer = build_cyclegan(CYC)
+    judge = train_domain_classifier(domains, steps=60)
+
+    class Restyle(nn.Module):  # the correct A -> B translation
+        def __init__(self) -> None:
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return domains.correct_b_of(x)
+
+    class Unstyle(nn.Module):  # the correct B -> A translation, looked up
+        def __init__(self) -> None:
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(()))
+            a = domains.test_a.tensors()[0]
+            self.lookup = {tuple(b.flatten().tolist()): x for b, x in zip(domains.correct_b_of(a), a)}
+
+        def forward(self, x):
+            return torch.stack([self.lookup[tuple(b.flatten().tolist())] for b in x])
+
+    trainer.generator.ab, trainer.generator.ba = Restyle(), Unstyle()
+    perfect = cycle_report(trainer, domains, judge)
+    assert perfect["cycle_a"] < 1e-6 and perfect["error_ab"] < 1e-6 and perfect["error_ba"] < 1e-6
+    assert perfect["as_b"] > 0.95 and perfect["as_a"] > 0.95
+    assert perfect["other_digit"] > 0.2  # the scale a round trip's error is compared with
+
+    class Blank(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return torch.full_like(x, -1.0)
+
+    trainer.generator.ab = trainer.generator.ba = Blank()
+    blank = cycle_report(trainer, domains, judge)
+    assert blank["cycle_a"] > 0.2 and blank["error_ab"] > perfect["error_ab"] + 0.2
+
+
+def test_translate_keeps_the_models_mode_and_batches():
+    model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Dropout(0.5))
+    model.train()
+    x = torch.randn(7, 1, 4, 4)
+    out = translate(model, x, batch_size=3)
+    assert torch.equal(out, model.eval()(x).detach()) and out.shape == x.shape
+    model.train()
+    translate(model, x)
+    assert model.training
+
+
+@pytest.mark.parametrize("size,ok", [(16, True), (256, True), (8, False), (24, False), (512, False)])
+def test_translation_size_check(size, ok):
+    assert (translation_size(size) is None) == ok
+
+
+def test_unet_depth_check():
+    check = unet_depth(32)
+    assert check(2) is None and check(5) is None
+    assert "from 2 to 5 for 32x32" in check(6) and check(1) is not None
+
+
+def test_style_recipe_builds_the_style_generator_against_a_minibatch_std_d():
+    recipe = StyleRecipe(image_size=8, width=8, d_width=4, steps=2, batch_size=4, z_dim=8, w_dim=8, mapping_layers=2)
+    trainer = build_style_gan(recipe)
+    assert isinstance(trainer.generator, StyleGenerator)
+    assert isinstance(trainer.discriminator, DCGANDiscriminator) and trainer.discriminator.minibatch_std
+    assert trainer.ema_generator is not None and trainer.config.betas == (0.0, 0.99)
+    trainer.fit()
+    assert trainer.generate(torch.randn(3, 8)).shape == (3, 1, 8, 8)
+    assert int(trainer.generator.w_avg_updates) == 2 * recipe.steps  # once in D's step, once in G's
+
+
+def test_sample_spread():
+    assert sample_spread(torch.ones(5, 1, 4, 4)) == 0.0
+    assert sample_spread(torch.ones(1, 1, 4, 4)) == 0.0
+    x = torch.tensor([[0.0, 0.0], [2.0, 2.0]])
+    assert sample_spread(x) == pytest.approx(2**0.5)
+
+
+def test_image_columns_and_mixing_grid_figures():
+    cols = {"a": torch.rand(3, 3, 8, 8) * 2 - 1, "b": torch.rand(2, 1, 8, 8) * 2 - 1}
+    fig = plot_image_columns(cols, label="table", title="t", row_names=["x", "y", "z"])
+    assert fig.get_label() == "table" and len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["a", "b"]
+    fig = plot_mixing_grid(torch.rand(2, 1, 8, 8), torch.rand(3, 1, 8, 8), torch.rand(6, 1, 8, 8))
+    assert fig.get_label() == "style_mixing" and len(fig.axes) == 12
+    with pytest.raises(ValueError, match="2 \\* 3|len\\(coarse\\) \\* len\\(fine\\) = 6"):
+        plot_mixing_grid(torch.rand(2, 1, 8, 8), torch.rand(3, 1, 8, 8), torch.rand(5, 1, 8, 8))
