@@ -20,10 +20,7 @@ Introduced in lesson 12.1.4 (GAN Losses and Wasserstein GANs).
 from __future__ import annotations
 
 import functools
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -42,6 +39,7 @@ from .models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 from .monitor import HealthMonitor, HealthReport
 from .training import GANTrainer, History, TrainConfig, TrainingDiverged, seed_everything
 from .tricks import TRICKS, make_tricks
+from .workers import run_in_workers
 
 __all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
@@ -261,9 +259,7 @@ def toy_runs(recipes: list[ToyRecipe], workers: int | None = None, use_cache: bo
     loaded; the missing ones are trained in up to ``workers`` worker processes
     (default: one per CPU core; 1 trains them here, one after the other).
 
-    Each worker is a fresh ``python -m modules.toy2d`` process rather than a
-    ``multiprocessing`` child, so the calling script is never re-imported (lesson
-    scripts have no ``if __name__ == "__main__"`` guard, and need none)."""
+    The workers are :func:`modules.workers.run_in_workers` processes."""
     recipes = list(recipes)
     results: dict[int, ToyRun] = {}
     missing = []
@@ -319,52 +315,15 @@ def _load_run(path: Path) -> ToyRun | None:
 
 
 def _train_in_workers(recipes: list[ToyRecipe], workers: int) -> list[ToyRun]:
-    # Longest runs first, each to the least-loaded worker: the workers finish together.
-    groups: list[list[int]] = [[] for _ in range(workers)]
-    load = [0.0] * workers
-    for i in sorted(range(len(recipes)), key=lambda i: -_cost(recipes[i])):
-        k = load.index(min(load))
-        groups[k].append(i)
-        load[k] += _cost(recipes[i])
-    root = str(Path(__file__).resolve().parent.parent)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-        "OMP_NUM_THREADS": "1",  # one thread per worker: the workers share the cores
-        "MKL_NUM_THREADS": "1",
-    }
     with tempfile.TemporaryDirectory(prefix="toy-runs-") as tmp:
-        procs = []
-        for k, group in enumerate(groups):
-            job = Path(tmp) / f"job{k}.json"
-            job.write_text(json.dumps([[i, recipes[i].as_plain()] for i in group]))
-            err = open(Path(tmp) / f"job{k}.err", "w+")
-            procs.append((subprocess.Popen([sys.executable, "-m", "modules.toy2d", str(job), tmp], env=env, stdout=err, stderr=err), err))
-        failures = []
-        for proc, err in procs:
-            code = proc.wait()
-            err.seek(0)
-            lines = [line for line in err.read().splitlines() if line.strip()]
-            err.close()
-            if code != 0:
-                failures.append((code, lines[-1] if lines else f"exit status {code}"))
-        if failures:
-            code, message = failures[0]
-            if code == 3:
-                raise TrainingDiverged(message)
-            raise RuntimeError(f"a toy-run worker failed: {message}")
-        return [ToyRun.from_dict(load_checkpoint(Path(tmp) / f"run{i}.pt", kind="toy-run")["run"]) for i in range(len(recipes))]
+        files = [str(Path(tmp) / f"run{i}.pt") for i in range(len(recipes))]
+        run_in_workers([(train_to_file, (r.as_plain(), f)) for r, f in zip(recipes, files)], workers, [_cost(r) for r in recipes])
+        return [ToyRun.from_dict(load_checkpoint(f, kind="toy-run")["run"]) for f in files]
 
 
-def _worker(job_file: str, out_dir: str) -> int:
-    """Entry point of a worker process: train the recipes listed in ``job_file``."""
-    try:
-        for i, plain in json.loads(Path(job_file).read_text()):
-            _save_run(train_toy_gan(ToyRecipe.from_plain(plain)), Path(out_dir) / f"run{i}.pt")
-    except TrainingDiverged as err:
-        print(err, file=sys.stderr)
-        return 3
-    return 0
+def train_to_file(plain: dict[str, Any], path: str) -> None:
+    """What a worker process runs: train the recipe ``plain`` and save the run to ``path``."""
+    _save_run(train_toy_gan(ToyRecipe.from_plain(plain)), Path(path))
 
 
 def _cost(recipe: ToyRecipe) -> float:
@@ -400,6 +359,3 @@ def note_device(device: str) -> None:
         print(f"note: --device {device} is not used here: the 2-D runs train on CPU cores, where these tiny networks are fastest")
 
 
-
-if __name__ == "__main__":  # a worker started by toy_runs()
-    raise SystemExit(_worker(sys.argv[1], sys.argv[2]))
