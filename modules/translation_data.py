@@ -40,7 +40,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from .image_data import ImageDataset, load_image_dataset
+from .image_data import DatasetUnavailable, ImageDataset, load_image_dataset
 
 __all__ = [
     "SHAPE_KINDS",
@@ -54,6 +54,7 @@ __all__ = [
     "PairedImages",
     "shape_scenes",
     "best_constant_l1",
+    "paired_folder",
     "DigitStyle",
     "STYLES",
     "stylise",
@@ -364,6 +365,51 @@ def shape_scenes(n: int, size: int = 32, seed: int = 0) -> PairedImages:
     scenes = random_scenes(n, seed)
     rendering = _render(_params_of(scenes), size)
     return PairedImages(rendering.inputs.contiguous(), rendering.targets.contiguous(), scenes)
+
+
+PAIRED_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def paired_folder(path: str, size: int = 256, direction: str = "AtoB") -> PairedImages:
+    """Paired images in the layout of the pix2pix data sets (facades, maps,
+    edges2shoes, cityscapes ...): every image file holds the two halves of a pair
+    side by side, A on the left and B on the right.  Files are read from ``path`` and
+    its sub-folders (``train/``, ``val/`` ...) in sorted order; each half is resized
+    to ``size`` x ``size`` RGB.  ``direction="AtoB"`` translates the left half into
+    the right one, ``"BtoA"`` the other way (facades are usually trained BtoA: label
+    map -> photo).  A folder without images, or a file that cannot be read, raises
+    :class:`~modules.image_data.DatasetUnavailable` with a one-line message.
+    """
+    from pathlib import Path
+
+    from PIL import Image, UnidentifiedImageError
+
+    _check_size(size)
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA' (got {direction!r})")
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DatasetUnavailable(f"--data-dir {root} is not a folder")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in PAIRED_SUFFIXES)
+    if len(files) < 2:
+        raise DatasetUnavailable(f"{len(files) or 'no'} image{'' if len(files) == 1 else 's'} ({', '.join(PAIRED_SUFFIXES[:3])}, ...) found in {root}; training and held-out pairs need at least two")
+    halves: list[list[torch.Tensor]] = [[], []]
+    for file in files:
+        try:
+            with Image.open(file) as img:
+                img = img.convert("RGB")
+                w, h = img.size
+                if w < 2:
+                    raise ValueError(f"{w} pixels wide")
+                for k, box in enumerate(((0, 0, w // 2, h), (w // 2, 0, w, h))):
+                    half = img.crop(box).resize((size, size), Image.Resampling.BILINEAR)
+                    data = torch.frombuffer(bytearray(half.tobytes()), dtype=torch.uint8).view(size, size, 3)
+                    halves[k].append(data.permute(2, 0, 1))
+        except (OSError, UnidentifiedImageError, ValueError) as err:
+            raise DatasetUnavailable(f"cannot read paired image {file}: {err}") from None
+    a, b = (torch.stack(h).float() / 127.5 - 1.0 for h in halves)
+    inputs, targets = (a, b) if direction == "AtoB" else (b, a)
+    return PairedImages(inputs.contiguous(), targets.contiguous(), [], name=root.name)
 
 
 def best_constant_l1(targets: torch.Tensor) -> float:

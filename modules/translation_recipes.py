@@ -27,7 +27,7 @@ from torch import nn
 
 from .losses import L1Reconstruction, NonSaturatingLoss
 from .training import CycleGANTrainer, GANTrainer, TrainConfig, seed_everything
-from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, shape_scenes
+from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
 from .translation_models import PatchDiscriminator, UNetGenerator, init_weights
 
 __all__ = [
@@ -76,8 +76,9 @@ def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
 class Pix2PixRecipe:
     """Everything that determines a pix2pix run on :func:`~modules.translation_data.shape_scenes`.
 
-    ``scenes`` scenes are made (seed 0) and split into training and held-out pairs
-    (``test_fraction``).  G is a :class:`~modules.translation_models.UNetGenerator`
+    ``scenes`` scenes are made (seed 0), or the pairs of ``data_dir`` read (pix2pix's
+    side-by-side layout, translated in ``direction``), and split into training and
+    held-out pairs (``test_fraction``).  G is a :class:`~modules.translation_models.UNetGenerator`
     (outline, 1 channel -> rendering, 3 channels) of base width ``width``; D a
     :class:`~modules.translation_models.PatchDiscriminator` with ``d_layers``
     stride-2 layers that sees (output, input) pairs, 4 channels.  G's loss is the
@@ -87,6 +88,8 @@ class Pix2PixRecipe:
 
     image_size: int = 32
     scenes: int = 2000
+    data_dir: str | None = None
+    direction: str = "AtoB"
     test_fraction: float = 0.2
     width: int = 32
     d_width: int = 32
@@ -99,8 +102,14 @@ class Pix2PixRecipe:
     cpu_threads: int = 1
 
     def data(self) -> tuple[PairedImages, PairedImages]:
-        """``(train, held_out)`` pairs; the same for every seed of the training run."""
-        return shape_scenes(self.scenes, self.image_size, seed=0).split(self.test_fraction, seed=0)
+        """``(train, held_out)`` pairs; the same for every seed of the training run.
+        With ``data_dir``, the pairs come from a folder of side-by-side images in the
+        layout of the pix2pix data sets (:func:`~modules.translation_data.paired_folder`)."""
+        if self.data_dir is not None:
+            pairs = paired_folder(self.data_dir, self.image_size, self.direction)
+        else:
+            pairs = shape_scenes(self.scenes, self.image_size, seed=0)
+        return pairs.split(self.test_fraction, seed=0)
 
 
 @dataclass(frozen=True)

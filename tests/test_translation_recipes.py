@@ -176,3 +176,54 @@ def test_image_columns_and_mixing_grid_figures():
     assert fig.get_label() == "style_mixing" and len(fig.axes) == 12
     with pytest.raises(ValueError, match="2 \\* 3|len\\(coarse\\) \\* len\\(fine\\) = 6"):
         plot_mixing_grid(torch.rand(2, 1, 8, 8), torch.rand(3, 1, 8, 8), torch.rand(5, 1, 8, 8))
+
+
+def write_pairs(folder, n: int = 4, size: int = 20) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """pix2pix-style files: left half A (a red square on black), right half B (a solid
+    colour that depends on the file), written as PNGs."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        img = Image.new("RGB", (2 * size, size), (0, 0, 0))
+        img.paste((255, 0, 0), (4, 4, 4 + 2 * i + 4, 12))
+        img.paste((0, 40 * i, 255), (size, 0, 2 * size, size))
+        img.save(folder / f"{i:03d}.png")
+
+
+def test_paired_folder_splits_side_by_side_pairs(tmp_path):
+    from modules.translation_data import paired_folder
+
+    write_pairs(tmp_path / "train", n=4)
+    pairs = paired_folder(str(tmp_path), size=16)
+    assert pairs.inputs.shape == pairs.targets.shape == (4, 3, 16, 16)
+    assert pairs.name == tmp_path.name
+    # right halves: solid (0, 40 i, 255) -> [-1, 1]
+    assert torch.allclose(pairs.targets[2, :, 8, 8], torch.tensor([-1.0, 80 / 127.5 - 1, 1.0]), atol=1e-6)
+    assert pairs.inputs[:, 1].max() == -1.0 and pairs.inputs[:, 0].max() == 1.0  # red on black
+    back = paired_folder(str(tmp_path), size=16, direction="BtoA")
+    assert torch.equal(back.inputs, pairs.targets) and torch.equal(back.targets, pairs.inputs)
+    recipe = Pix2PixRecipe(image_size=16, data_dir=str(tmp_path), width=4, d_width=4, d_layers=1, steps=1, batch_size=2, test_fraction=0.25)
+    train, held_out = recipe.data()
+    assert (len(train), len(held_out)) == (3, 1)
+    trainer = build_pix2pix(recipe)
+    assert trainer.generator.in_channels == 3 and trainer.generator.out_channels == 3
+    trainer.fit()
+
+
+def test_paired_folder_errors_are_one_line(tmp_path):
+    from modules.image_data import DatasetUnavailable
+    from modules.translation_data import paired_folder
+
+    with pytest.raises(DatasetUnavailable, match="is not a folder"):
+        paired_folder(str(tmp_path / "missing"))
+    with pytest.raises(DatasetUnavailable, match="no images"):
+        paired_folder(str(tmp_path))
+    write_pairs(tmp_path, n=1)
+    with pytest.raises(DatasetUnavailable, match="at least two"):
+        paired_folder(str(tmp_path))
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(DatasetUnavailable, match="cannot read paired image .*broken.png"):
+        paired_folder(str(tmp_path))
+    with pytest.raises(ValueError, match="direction"):
+        paired_folder(str(tmp_path), direction="sideways")
