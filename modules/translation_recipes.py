@@ -18,13 +18,14 @@ Introduced in lesson 12.1.8 (Image-to-Image Translation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .cli import Option, at_least, fail, positive
 from .losses import L1Reconstruction, NonSaturatingLoss
 from .training import CycleGANTrainer, GANTrainer, TrainConfig, seed_everything
 from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
@@ -43,6 +44,8 @@ __all__ = [
     "cycle_report",
     "translation_size",
     "unet_depth",
+    "translation_options",
+    "recipe_from_args",
 ]
 
 
@@ -63,6 +66,33 @@ def unet_depth(image_size: int):
         return None
 
     return check
+
+
+def translation_options(width: int, d_width: int, d_layers: int, batch_size: int, lr: float, steps: int, workers: int, batch_help: str, lr_help: str) -> list[Option]:
+    """The flags ``pix2pix.py`` and ``cyclegan.py`` share, with a script's constants as
+    defaults: the two networks' sizes (``--width``, ``--d-width``, ``--d-layers``) and
+    the budget (``--batch-size``, ``--lr``, ``--steps``, ``--workers``)."""
+    return [
+        Option("width", width, int, "U-Net base channels", at_least(1)),
+        Option("d_width", d_width, int, "PatchGAN base channels", at_least(1)),
+        Option("d_layers", d_layers, int, "PatchGAN stride-2 layers (patches of 16, 34, 70, 142 pixels)", at_least(1)),
+        Option("batch_size", batch_size, int, batch_help, at_least(2)),
+        Option("lr", lr, float, lr_help, positive),
+        Option("steps", steps, int, "training steps", at_least(1)),
+        Option("workers", workers, int, "training processes at once on a CPU (0: one per core)", at_least(0)),
+    ]
+
+
+def recipe_from_args(recipe_type: type, args: Any) -> Any:
+    """The recipe (:class:`Pix2PixRecipe` or :class:`CycleGANRecipe`) a translation
+    script's parsed flags describe; settings the U-Net or the PatchGAN cannot take
+    (a ``--depth`` beyond the image size, a PatchGAN that would halve the image to
+    nothing) end the script with one line and exit status 2."""
+    if hasattr(args, "depth") and (problem := unet_depth(args.image_size)(args.depth)):
+        fail(f"--depth {problem} (got {args.depth})")
+    if 2 ** (args.d_layers + 1) > args.image_size:
+        fail(f"--d-layers {args.d_layers} is too deep for {args.image_size}x{args.image_size} images: the PatchGAN would halve them to nothing")
+    return recipe_type(**{f.name: getattr(args, f.name) for f in fields(recipe_type) if hasattr(args, f.name)})
 
 
 def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
