@@ -217,7 +217,7 @@ def progressive_schedule(resolutions: Sequence[int], phase_images: int, fade_ima
 
     ``fade_images=None`` means ``fade_images = phase_images``: every resolution after
     the first takes ``2 * phase_images`` images, the first half fading, the second
-    stabilising (ProGAN's recipe, with 800k images per phase in the official code).
+    stabilising (ProGAN's recipe, with 800k images per phase in the paper; the released code defaults to 600k).
     In all, ``phase_images + (len(resolutions) - 1) * (fade_images + phase_images)``
     images, ``phase_images * (2 * len(resolutions) - 1)`` with the default.
 

@@ -86,8 +86,8 @@ class MappingNetwork(nn.Module):
     StyleGAN uses 8 layers of 512 units and trains them 100 times more slowly than
     the rest (``lr_multiplier=0.01``), so that ``w`` drifts gently instead of chasing
     every move of the discriminator.  StyleGAN's runs are long (millions of images,
-    a learning rate near 2e-3); with the course's 2e-4 and about a thousand steps
-    0.01 would leave the mapping where it started, hence the default of 0.1.  The
+    a learning rate near 2e-3); in the course's runs of a few thousand steps 0.01
+    would leave the mapping where it started, hence the default of 0.1.  The
     layers are :class:`EqualizedLinear`, which makes the multiplier work with any
     optimiser and starts ``w`` at about the scale of ``z``.  (They are not
     ``nn.Linear``, so ``dcgan_init`` leaves them alone.)
