@@ -1,0 +1,225 @@
+"""
+StyleGAN-lite: styles, noise, mixing and truncation
+===================================================
+
+Lesson :ref:`module-12-1-9-style-based-generators`.
+
+A small style-based generator (:class:`modules.stylegan.StyleGenerator`), built from
+the ideas of StyleGAN rather than ported from its code: a mapping network turns z
+into w, the image grows from a learned 4x4 constant, every convolution is
+modulated by a style computed from w (AdaIN), every layer gets its own noise, and
+training mixes the styles of two latents.  The script trains it from scratch on
+digits against the DCGAN discriminator with a minibatch-standard-deviation channel,
+then takes it apart: the architecture, style mixing, the truncation trick and the
+noise inputs.  A last figure shows progressive growing, the training schedule of
+ProGAN and the first StyleGAN, which this small model does without.
+
+Run it yourself::
+
+    python stylegan_lite.py                      # full preset: MNIST at 32x32
+    python stylegan_lite.py --preset docs        # the quick run this page shows
+    python stylegan_lite.py --preset docs --mixing-prob 0
+    python stylegan_lite.py --preset docs --psi 1,0.5,0 --crossover 4
+"""
+
+# %%
+# Settings
+# --------
+# Every constant is also a flag (``--dataset``, ``--image-size``, ``--z-dim``,
+# ``--w-dim``, ``--width``, ``--mapping-layers``, ``--mixing-prob``, ``--d-width``,
+# ``--batch-size``, ``--lr``, ``--steps``, ``--ema-decay``, ``--psi``,
+# ``--crossover``, ``--seed``).
+
+DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir with your own images
+IMAGE_SIZE = 32
+Z_DIM = 64
+W_DIM = 64
+WIDTH = 64  # channels of the 4x4 and 8x8 layers; halved at every later doubling
+MAPPING_LAYERS = 4  # StyleGAN has 8
+MIXING_PROB = 0.9  # share of training batches whose styles come from two latents
+D_WIDTH = 32
+BATCH_SIZE = 64
+LEARNING_RATE = 1e-3
+STEPS = 10000
+EMA_DECAY = 0.999
+PSI = [1.0, 0.8, 0.6, 0.4, 0.2, 0.0]  # truncation values of the truncation strip (flag: --psi 1,0.5,0)
+CROSSOVER = 2  # style-mixing grid: styles 0 .. CROSSOVER-1 from the row's latent, the rest from the column's
+SEED = 0
+DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 32, "d_width": 16, "batch_size": 32, "steps": 1500, "ema_decay": 0.99}
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from modules.cli import Option, at_least, fail, fraction, name_list, or_exit, parse_script_args, positive
+from modules.image_data import DATASETS
+from modules.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
+from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
+from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
+from modules.training import EvalEvery, TrainingDiverged
+from modules.workers import trained
+
+
+def psi_list(text):
+    """Flag type: ``"1,0.5,0"`` -> ``[1.0, 0.5, 0.0]``."""
+    try:
+        return [float(v) for v in name_list(text)]
+    except ValueError:
+        raise ValueError(f"not a comma-separated list of numbers: {text!r}") from None
+
+
+def psi_values(values):
+    if not values:
+        return "needs at least one value"
+    if any(not 0 <= v <= 1 for v in values):
+        return "values must lie in [0, 1]: 1 leaves w alone, 0 replaces it by the average w (beyond, the trick extrapolates into broken images)"
+    return None
+
+
+def style_image_size(value):
+    return None if value in (8, 16, 32, 64, 128) else "must be a power of two from 8 to 128 (the synthesis network doubles a 4x4 constant)"
+
+
+args = parse_script_args(
+    [
+        Option("dataset", DATASET, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
+        Option("data_dir", None, str, "train on your own folder of images instead"),
+        Option("image_size", IMAGE_SIZE, int, "image height and width", style_image_size),
+        Option("z_dim", Z_DIM, int, "size of z", at_least(1)),
+        Option("w_dim", W_DIM, int, "size of w", at_least(1)),
+        Option("width", WIDTH, int, "channels of the coarse layers", at_least(8)),
+        Option("mapping_layers", MAPPING_LAYERS, int, "fully connected layers of the mapping network", at_least(1)),
+        Option("mixing_prob", MIXING_PROB, float, "probability of style mixing per training batch", lambda v: None if 0 <= v <= 1 else "must be in [0, 1]"),
+        Option("d_width", D_WIDTH, int, "discriminator base channels", at_least(1)),
+        Option("batch_size", BATCH_SIZE, int, "images per batch", at_least(2)),
+        Option("lr", LEARNING_RATE, float, "Adam learning rate (both players)", positive),
+        Option("steps", STEPS, int, "training steps", at_least(1)),
+        Option("ema_decay", EMA_DECAY, float, "decay of the generator's moving average (0: off)", fraction),
+        Option("psi", PSI, psi_list, "truncation values for the strip, comma-separated, each in [0, 1]", psi_values),
+        Option("crossover", CROSSOVER, int, "first style taken from the column's latent in the mixing grid", at_least(0)),
+    ],
+    DOCS_PRESET,
+    description="Train a small style-based generator and explore style mixing, truncation and noise.",
+    seed=SEED,
+)
+recipe = StyleRecipe(
+    **{name: getattr(args, name) for name in ("dataset", "data_dir", "image_size", "z_dim", "w_dim", "width", "mapping_layers", "mixing_prob", "d_width", "batch_size", "lr", "steps", "ema_decay", "seed")}
+)
+dataset = or_exit(recipe.load_data)
+print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
+
+# %%
+# The architecture
+# ----------------
+# Drawn from the generator this script trains: the mapping network on the left,
+# the synthesis network on the right.  Every styled layer has its own "A", a learned
+# affine map from w to that layer's style (a scale and a bias per channel), and its
+# own "B", a noise map scaled per channel.
+
+trainer = build_style_gan(recipe, device=args.device, dataset=dataset)
+if not 0 <= args.crossover <= trainer.generator.num_ws:
+    fail(f"--crossover must be from 0 to {trainer.generator.num_ws}, the number of styled layers (got {args.crossover})")
+fig = draw_stylegan_diagram(trainer.generator)
+print(f"styled layers (num_ws): {trainer.generator.num_ws}, at resolutions {trainer.generator.layer_resolutions()}")
+
+# %%
+# Training
+# --------
+# The trainer is the course's one :class:`~modules.training.GANTrainer`; only the
+# two networks are new.  Finished runs are cached.
+
+
+def report(step, record, _):
+    return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} G loss={record['g_loss']:.3f}"
+
+
+try:
+    (trainer,) = trained(
+        "stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset,
+        callbacks=[EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)],
+    )
+except TrainingDiverged as err:
+    fail(str(err))
+G = trainer.ema_generator if trainer.ema_generator is not None else trainer.generator
+G.eval()
+rng = torch.Generator().manual_seed(args.seed + 5)
+z = trainer.noise_sampler(64, generator=rng)
+fig = plot_image_panels({"real": dataset.sample(64, generator=rng), "StyleGAN-lite (psi = 1)": G.generate(z)}, label="samples")
+fig = plot_image_progress(trainer.history.snapshots, label="progress", n=16)
+
+# %%
+# Style mixing
+# ------------
+# Row i takes styles ``0 .. crossover-1`` (the coarse layers, listed in the
+# architecture) from the latent in the left column; column j takes the remaining,
+# finer styles from the latent on top.  Mixing identical latents gives back the
+# unmixed image exactly (printed below).
+
+rows, cols = trainer.noise_sampler(4, generator=rng), trainer.noise_sampler(5, generator=rng)
+mixed = torch.cat([G.mix(rows[i : i + 1], cols, args.crossover) for i in range(len(rows))])
+fig = plot_mixing_grid(
+    G.generate(rows), G.generate(cols), mixed,
+    title=f"Styles 0-{args.crossover - 1} (layers up to {G.layer_resolutions()[max(0, args.crossover - 1)]}x{G.layer_resolutions()[max(0, args.crossover - 1)]}) from the row, the rest from the column" if args.crossover else "crossover 0: every style from the column",
+)
+same = max((G.mix(z[:16], z[:16], k) - G.generate(z[:16])).abs().max().item() for k in range(G.num_ws + 1))
+print(f"mixing a latent with itself, every crossover: largest pixel difference to the unmixed image {same:.1e}")
+
+# one pair of latents, the crossover moving from fine to coarse
+pair = trainer.noise_sampler(2, generator=rng)
+strip = torch.cat([G.mix(pair[:1], pair[1:], k) for k in range(G.num_ws, -1, -1)])
+fig = plot_image_columns(
+    {f"crossover {k}": strip[i : i + 1] for i, k in enumerate(range(G.num_ws, -1, -1))},
+    label="crossover_strip",
+    title="Styles from the first latent up to the crossover, from the second after it",
+)
+
+# %%
+# The truncation trick
+# --------------------
+# ``w' = w_avg + psi (w - w_avg)`` pulls every latent towards the average w that the
+# generator tracked during training.  At psi = 1 nothing changes; at psi = 0 every z
+# gives the same, "average" image.  The spread (the per-pixel standard deviation
+# across 500 samples) shrinks as psi falls.
+
+z_big = trainer.noise_sampler(500, generator=rng)
+spreads = {psi: sample_spread(G.generate(z_big, psi=psi)) for psi in args.psi}
+print("spread of 500 samples: " + ", ".join(f"psi={psi:g}: {s:.3f}" for psi, s in spreads.items()))
+fig = plot_image_columns({f"psi {psi:g}": G.generate(z[:6], psi=psi) for psi in args.psi}, label="truncation", title="Truncation: the same six latents, pulled towards the average w")
+
+# %%
+# The noise inputs
+# ----------------
+# The same w with four different draws of the per-layer noise.  The noise moves
+# only small details; the last column is the per-pixel standard deviation over 32
+# noise draws (white: where the noise matters).
+
+one = z[:6]
+draws = [G.generate(one, noise=G.make_noise(1, torch.Generator().manual_seed(100 + i))) for i in range(32)]
+stack = torch.stack(draws)  # (draws, 6, C, H, W)
+std = stack.std(dim=0).mean(dim=1, keepdim=True)
+columns = {f"noise {i + 1}": draws[i] for i in range(4)}
+columns["std over 32"] = (std / std.max().clamp_min(1e-8)) * 2 - 1
+fig = plot_image_columns(columns, label="noise", title=f"Same w, different noise (last column: white = {std.max().item():.3f})")
+change = (stack - stack.mean(dim=0)).abs().mean().item()
+spread_w = sample_spread(G.generate(z_big[:100]))
+print(f"noise: mean pixel change {change:.3f}, against a spread of {spread_w:.3f} across latents")
+strengths = [layer.noise_strength.abs().mean().item() for layer in G.layers]
+print("learned noise strength (mean |strength| per layer): " + ", ".join(f"{r}x{r}: {s:.3f}" for r, s in zip(G.layer_resolutions(), strengths)))
+
+# %%
+# Progressive growing
+# -------------------
+# ProGAN (Karras et al., 2018) and the first StyleGAN trained the generator and the
+# discriminator at 4x4 first, then added one resolution after another, fading
+# each new block in while the old output is upsampled alongside.  The schedule
+# below uses ProGAN's 800,000 images per phase, up to this run's resolution.
+
+resolutions = [4 * 2**i for i in range(G.num_ws // 2)]
+fig = plot_progressive_schedule(resolutions, 800_000)
+
+# %%
+# Losses and D's beliefs
+# ----------------------
+
+fig = plot_training_curves(trainer.history, label="training_curves", smooth=25)
+plt.show()
