@@ -13,7 +13,10 @@ the same way lives here:
 * flags: :func:`scripts_named`, :func:`mentioned_flags`, :func:`has_flag`,
   :func:`help_texts` and :func:`check_flags_exist`;
 * included code: :func:`defined_objects` and :func:`check_literalincludes`;
-* references: :func:`defined_references` and :func:`check_defined_nowhere_else`;
+* references: :func:`defined_references`, :func:`check_defined_nowhere_else` and
+  :func:`check_references`;
+* numbers and format: :func:`check_prose_number`, :func:`check_decimals_are_checked`
+  and :func:`check_course_format`;
 * scripts' settings: :func:`constants`.
 
 A claim is ``(script, its arguments, quoted text)``, or ``(script, arguments, quoted
@@ -303,6 +306,66 @@ def check_defined_nowhere_else(lesson: Path, labels: Iterable[str]) -> None:
         text = read(other)
         for label in labels:
             assert f".. [{label}]" not in text, f"{other.name} defines {label} too"
+
+
+def check_references(lesson: Path, own: Sequence[str], cited_from_elsewhere: Sequence[str] = ()) -> None:
+    """The lesson defines exactly ``own`` (and no other page does), cites each of them
+    in its text, and cites nothing else but ``cited_from_elsewhere``, which other pages
+    define."""
+    text = read(lesson)
+    assert defined_references(text) == set(own)
+    check_defined_nowhere_else(lesson, own)
+    body = text.split("\nReferences\n==========")[0]
+    for label in own:
+        assert f"[{label}]_" in body, f"{label} is defined but never cited in the text"
+    for label in cited_from_elsewhere:
+        assert f"[{label}]_" in text, f"{label} is no longer cited"
+        assert any(f".. [{label}]" in read(other) for other in (ROOT / "docs").glob("*.rst") if other != lesson), label
+    for label in set(re.findall(r"\[(\w+)\]_", text)):
+        assert label in own or label in cited_from_elsewhere, f"{label} is cited but not accounted for"
+
+
+# --------------------------------------------------------------------------------------
+# Numbers in the prose
+# --------------------------------------------------------------------------------------
+DECIMAL = r"(?<![\w.])-?\d+\.\d+(?![\d.])"
+
+
+def check_prose_number(lesson: Path, said: str, printed: str, quotes: Iterable[str]) -> None:
+    """The lesson says ``said``, which restates ``printed`` (lines of checked quotes):
+    every line of ``printed`` is part of one of ``quotes``, and every decimal number of
+    ``said`` is in ``printed``."""
+    assert said in " ".join(read(lesson).split()), f"{lesson.name} no longer says {said!r}"
+    quoted = [normalised(q) for q in quotes]
+    for line in printed.splitlines():
+        assert any(normalised(line) in q for q in quoted), f"{line!r} is not part of a checked quote"
+    numbers = re.findall(r"-?\d+\.\d+", said)
+    assert numbers, f"{said!r} states no decimal number"
+    for number in numbers:
+        assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", printed), f"{number} of {said!r} is not in {printed!r}"
+
+
+def check_decimals_are_checked(lesson: Path, quotes: Iterable[str], settings: Iterable[str]) -> None:
+    """Every decimal number the lesson states before its references is part of a
+    checked quote or one of ``settings`` (numbers a test checks against the code)."""
+    text = read(lesson).split("\nReferences\n==========")[0]
+    printed = set(re.findall(DECIMAL, " ".join(quotes)))
+    settings = set(settings)
+    for number in set(re.findall(DECIMAL, text)):
+        assert number in printed or number in settings, f"{number} is neither a checked quote nor a known setting"
+
+
+def check_course_format(lesson: Path, label: str, duration: str, level: str, dropdowns: int) -> None:
+    """The title block, the sections of the seed format and answers in dropdowns."""
+    text = read(lesson)
+    assert text.startswith(f".. _{label}:\n")
+    assert f":Duration: {duration}" in text and f":Level: {level}" in text
+    for heading in (
+        "Overview", "Learning Objectives", "Quick Start: See It In Action", "Core Concepts", "Hands-On Exercises",
+        "Summary", "Key Takeaways", "Common Pitfalls", "References",
+    ):
+        assert f"\n{heading}\n" in text, heading
+    assert text.count(".. dropdown::") >= dropdowns
 
 
 # --------------------------------------------------------------------------------------
