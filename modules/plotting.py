@@ -270,9 +270,11 @@ def plot_image_progress(snapshots: Sequence[tuple[int, torch.Tensor]], label: st
     return fig
 
 
-def plot_training_curves(history: History, label: str = "training_curves", unit: str = "step", smooth: int = 1) -> Figure:
+def plot_training_curves(history: History, label: str = "training_curves", unit: str = "step", smooth: int = 1, equilibrium: bool = True) -> Figure:
     """Losses (left) and D's beliefs (right) over training, optionally smoothed with
-    a moving average of ``smooth`` points so the trend shows through the noise."""
+    a moving average of ``smooth`` points so the trend shows through the noise.
+    ``equilibrium=False`` leaves out the log loss's equilibrium lines, for losses
+    they do not apply to (least squares, or a G loss with extra terms)."""
     if smooth > 1 and len(history.epoch) >= smooth:
         kernel = np.ones(smooth) / smooth
         cut = lambda xs: list(np.convolve(xs, kernel, mode="valid"))  # noqa: E731
@@ -285,7 +287,7 @@ def plot_training_curves(history: History, label: str = "training_curves", unit:
         )
     fig = _figure(label, figsize=(11, 3.8), layout="constrained")
     ax_loss, ax_d = fig.subplots(1, 2)
-    plot_losses(ax_loss, history, xlabel=unit)
+    plot_losses(ax_loss, history, equilibrium=equilibrium, xlabel=unit)
     plot_d_outputs(ax_d, history, xlabel=unit)
     if smooth > 1:
         fig.suptitle(f"Moving averages over {smooth} {unit}s")

@@ -90,7 +90,7 @@ def recipe_from_args(recipe_type: type, args: Any) -> Any:
     nothing) end the script with one line and exit status 2."""
     if hasattr(args, "depth") and (problem := unet_depth(args.image_size)(args.depth)):
         fail(f"--depth {problem} (got {args.depth})")
-    if 2 ** (args.d_layers + 1) > args.image_size:
+    if 3 * 2**args.d_layers > args.image_size:  # stride-2 layers, then two 4x4 stride-1 layers: at least one logit
         fail(f"--d-layers {args.d_layers} is too deep for {args.image_size}x{args.image_size} images: the PatchGAN would halve them to nothing")
     return recipe_type(**{f.name: getattr(args, f.name) for f in fields(recipe_type) if hasattr(args, f.name)})
 

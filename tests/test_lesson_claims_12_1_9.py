@@ -275,8 +275,8 @@ def test_numbers_derived_from_printed_ones_and_settings():
     assert "checks it for 16 latents and all seven crossovers" in text  # num_ws + 1 = 7
     assert "for i in range(32)" in source and "with 32 different noise draws" in text
     assert "sample_spread(G.generate(z_big[:100]))" in source and "noise_sampler(500, generator=rng)" in source
-    assert "EvalEvery(max(1, recipe.steps // 5)" in source and max(1, docs["steps"] // 5) == 300
-    assert "the line printed every 300 steps" in text and "The trainer reports every 300 steps" in text
+    assert "every = max(1, recipe.steps // 5)" in source and max(1, docs["steps"] // 5) == 300
+    assert "the line printed every 300 steps" in text and "The script reports every 300th step" in text
     assert 'label="progress", n=16' in source and "The same 16 noise vectors over training" in text
 
 

@@ -44,7 +44,8 @@ def test_help_lists_the_exercise_flags(script):
         ("pix2pix", ("--image-size", "8"), "power of two from 16 to 256"),
         ("pix2pix", ("--l1-weight", "-1"), "--l1-weight must be a number >= 0"),
         ("pix2pix", ("--l1-weight", "nan"), "--l1-weight must be a number >= 0"),
-        ("pix2pix", ("--image-size", "16", "--d-layers", "4"), "--d-layers 4 is too deep"),
+        ("pix2pix", ("--image-size", "16", "--d-layers", "3"), "--d-layers 3 is too deep"),
+        ("pix2pix", ("--d-layers", "4"), "--d-layers 4 is too deep for 32x32"),
         ("pix2pix", ("--device", "cuda:7"), "--device"),
         ("cyclegan", ("--style", "zebra"), "--style"),
         ("cyclegan", ("--cycle-weight", "-10"), "--cycle-weight must be a number >= 0"),
@@ -104,3 +105,14 @@ def test_pix2pix_unusable_data_dir_gives_one_line(tmp_path, content):
         (folder / "b.jpg").write_bytes(b"\xff\xd8 truncated")
     expected = {"empty": "no images", "missing": "is not a folder", "corrupt": "cannot read paired image"}[content]
     assert expected in one_line_error(run_script("pix2pix", *DOCS, "--data-dir", str(folder)))
+
+
+def test_stylegan_lite_prints_the_same_for_a_cached_run(tmp_path):
+    """The training lines come from the run's history, so the page shows them whether
+    the build trained the generator or found it in the model cache."""
+    args = (*DOCS, "--steps", "10", "--batch-size", "8")
+    env = {"GAN_COURSE_CACHE": str(tmp_path)}
+    fresh, cached = run_script("stylegan_lite", *args, env=env), run_script("stylegan_lite", *args, env=env)
+    assert fresh.returncode == cached.returncode == 0, fresh.stderr[-2000:] + cached.stderr[-2000:]
+    assert len(list(tmp_path.glob("stylegan-*.pt"))) == 1
+    assert fresh.stdout == cached.stdout and fresh.stdout.count("\nstep ") == 5

@@ -179,5 +179,5 @@ if len(runs) == 2:
 # The sums over both directions; D's beliefs are averaged over the two
 # discriminators and all their patches.
 
-fig = plot_training_curves(main.history, label="training_curves", smooth=25)
+fig = plot_training_curves(main.history, label="training_curves", smooth=25, equilibrium=False)  # not the plain log loss
 plt.show()

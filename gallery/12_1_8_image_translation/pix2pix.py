@@ -170,5 +170,5 @@ fig = plot_curves(curves, label="held_out_error", ylabel="held-out L1 error", ti
 # ----------------------
 # D's beliefs concern (output, input) pairs, averaged over all patches.
 
-fig = plot_training_curves(main.history, label="training_curves", smooth=25)
+fig = plot_training_curves(main.history, label="training_curves", smooth=25, equilibrium=False)  # not the plain log loss
 plt.show()

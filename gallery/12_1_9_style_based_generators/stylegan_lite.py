@@ -56,7 +56,7 @@ from modules.image_data import DATASETS
 from modules.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
 from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
-from modules.training import EvalEvery, TrainingDiverged
+from modules.training import TrainingDiverged
 from modules.workers import trained
 
 
@@ -129,17 +129,18 @@ print(f"styled layers (num_ws): {trainer.generator.num_ws}, at resolutions {trai
 # two networks are new.  Finished runs are cached.
 
 
-def report(step, record, _):
+def report(step, record):
     return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} G loss={record['g_loss']:.3f}"
 
 
 try:
-    (trainer,) = trained(
-        "stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset,
-        callbacks=[EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)],
-    )
+    (trainer,) = trained("stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset)
 except TrainingDiverged as err:
     fail(str(err))
+every = max(1, recipe.steps // 5)  # from the history: the same lines for a fresh and a cached run
+for i, step in enumerate(trainer.history.epoch):
+    if step % every == 0:
+        print(report(step, {key: getattr(trainer.history, key)[i] for key in ("d_real", "d_fake", "g_loss")}))
 G = trainer.ema_generator if trainer.ema_generator is not None else trainer.generator
 G.eval()
 rng = torch.Generator().manual_seed(args.seed + 5)
