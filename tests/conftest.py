@@ -6,8 +6,9 @@ import atexit
 import os
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +80,35 @@ def script_run():
         return cache[key]
 
     return get
+
+
+# -- the site, built once per session (tests/test_site.py, test_browser.py, ...) ----------
+
+def git_status() -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def make(target: str, builddir: Path) -> subprocess.CompletedProcess:
+    # VPY: build with the interpreter running the tests (the environment make test made)
+    return subprocess.run(
+        ["make", "--no-print-directory", target, f"BUILDDIR={builddir}", f"VPY={sys.executable}", "BOOTSTRAP=", f"MODEL_CACHE={MODEL_CACHE}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """Build the site once; returns (html dir, git status before, git status after, seconds)."""
+    builddir = tmp_path_factory.mktemp("build")
+    before = git_status()
+    start = time.perf_counter()
+    proc = make("html", builddir)
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 0, f"make html failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    print(f"\nclean site build: {seconds:.1f} s")
+    return builddir / "html", before, git_status(), proc

@@ -10,15 +10,12 @@ The tests then look at what a reader gets.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import MODEL_CACHE, ROOT
+from conftest import ROOT, make
 
 pytestmark = pytest.mark.slow
 
@@ -38,36 +35,6 @@ def scripts_of(lesson: Path) -> list[str]:
 
 def html_page(html: Path, lesson: Path) -> Path:
     return html / "docs" / f"{lesson.stem}.html"
-
-def git_status() -> str:
-    return subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def make(target: str, builddir: Path) -> subprocess.CompletedProcess:
-    # VPY: build with the interpreter running the tests (the environment make test made)
-    return subprocess.run(
-        ["make", "--no-print-directory", target, f"BUILDDIR={builddir}", f"VPY={sys.executable}", "BOOTSTRAP=", f"MODEL_CACHE={MODEL_CACHE}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """Build the site once; returns (html dir, git status before, git status after, seconds)."""
-    builddir = tmp_path_factory.mktemp("build")
-    before = git_status()
-    start = time.perf_counter()
-    proc = make("html", builddir)
-    seconds = time.perf_counter() - start
-    assert proc.returncode == 0, f"make html failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    print(f"\nclean site build: {seconds:.1f} s")
-    return builddir / "html", before, git_status(), proc
-
 
 class Links(HTMLParser):
     def __init__(self) -> None:
