@@ -19,6 +19,9 @@ import pytest
 pytest.register_assert_rewrite("lesson_checks")
 
 ROOT = Path(__file__).resolve().parents[1]
+# A student's GAN_COURSE_PRESET (the notebooks' default preset) must not change what the
+# tests run: they pass --preset themselves.
+os.environ.pop("GAN_COURSE_PRESET", None)
 GALLERY = ROOT / "gallery"
 LESSON_SCRIPTS = sorted(p for p in GALLERY.rglob("*.py"))
 # Models the scripts cache for each other: one fresh folder per test session, never ~/.cache
@@ -90,7 +93,7 @@ def git_status() -> str:
     ).stdout
 
 
-def make(target: str, builddir: Path) -> subprocess.CompletedProcess:
+def make(target: str, builddir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     # VPY: build with the interpreter running the tests (the environment make test made)
     return subprocess.run(
         ["make", "--no-print-directory", target, f"BUILDDIR={builddir}", f"VPY={sys.executable}", "BOOTSTRAP=", f"MODEL_CACHE={MODEL_CACHE}"],
@@ -98,17 +101,40 @@ def make(target: str, builddir: Path) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=1200,
+        env={**os.environ, **(env or {})},
     )
 
 
+NETGUARD = ROOT / "tests" / "netguard"  # sitecustomize.py: no network for Python processes
+
+
+def no_network_env(log: Path) -> dict[str, str]:
+    """Environment in which every Python process (and its Python children) can reach only
+    this machine; blocked attempts are logged to ``log``."""
+    path = os.pathsep.join(p for p in (str(NETGUARD), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "GAN_COURSE_NETGUARD_LOG": str(log)}
+
+
+@dataclass(frozen=True)
+class Site:
+    html: Path  # the built site
+    builddir: Path
+    git_before: str
+    git_after: str
+    proc: subprocess.CompletedProcess
+    seconds: float
+    netlog: Path  # what the network guard saw: "active" lines, and "blocked" ones if any
+
+
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """Build the site once; returns (html dir, git status before, git status after, seconds)."""
+def site(tmp_path_factory) -> Site:
+    """Build the site once, as ``make html`` does, with networking switched off."""
     builddir = tmp_path_factory.mktemp("build")
+    netlog = builddir / "network.log"
     before = git_status()
     start = time.perf_counter()
-    proc = make("html", builddir)
+    proc = make("html", builddir, env=no_network_env(netlog))
     seconds = time.perf_counter() - start
     assert proc.returncode == 0, f"make html failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     print(f"\nclean site build: {seconds:.1f} s")
-    return builddir / "html", before, git_status(), proc
+    return Site(builddir / "html", builddir, before, git_status(), proc, seconds, netlog)
