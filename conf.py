@@ -18,6 +18,9 @@ release = "0.1"
 
 extensions = [
     "sphinx.ext.mathjax",
+    "sphinx.ext.autodoc",  # the API reference (docs/api.rst) from modules/' docstrings
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",  # the docstrings' "Parameters / ----------" sections
     "sphinx-mathjax-offline",  # a local MathJax copy in _static/: math renders offline
     "sphinx_gallery.gen_gallery",
     "sphinx_design",
@@ -46,6 +49,17 @@ exclude_patterns = [
     "auto_examples/**/*.zip",
 ]
 
+# The API reference (docs/api.rst): one page per module of modules/, generated from the
+# docstrings into docs/_generated/api/ (ignored by git) with the template in
+# docs/_templates/; each object is followed by the scripts that use it (sphinx-gallery's
+# backreferences, see doc_module below).
+templates_path = ["docs/_templates"]
+autosummary_generate = True
+autosummary_ignore_module_all = False  # a module's public names are its __all__
+autodoc_member_order = "bysource"
+napoleon_google_docstring = False  # the few structured docstrings are numpy style
+toc_object_entries = False  # each object has its own section in the page's contents
+
 # Fail on references that do not resolve.
 nitpicky = False
 suppress_warnings = []
@@ -66,9 +80,18 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "show_signature": False,
     "min_reported_time": 0,
+    # backreferences: each API entry (docs/api.rst) lists the scripts that use it
+    "doc_module": ("modules",),
+    "backreferences_dir": "docs/_generated/backreferences",  # generated, ignored by git
+    "reference_url": {"modules": None},  # names in the scripts' code link to the API pages
+    # sphinx-gallery's own timing pages load jQuery and DataTables from CDNs; the
+    # Build report page (docs/build_report.rst) lists the same times without a network
+    "write_computation_times": False,
     "first_notebook_cell": (
         "# This notebook comes from the GAN course; it needs the course package `modules`:\n"
-        "# pip install -e <path to the course repository>"
+        "# pip install -e <path to the course repository>\n"
+        "# It runs the full preset; for the quick one the site was built with, run first:\n"
+        "# %env GAN_COURSE_PRESET=docs"
     ),
 }
 
@@ -80,7 +103,11 @@ html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
 }
-html_static_path = []
+html_static_path = ["docs/_static"]  # the favicon and course.css
+html_css_files = ["course.css"]
+html_favicon = "docs/_static/favicon.svg"  # without one, browsers ask the server root for /favicon.ico
+# the theme's colour mode before a reader picks one (an empty mode logs a console error)
+html_context = {"default_mode": "light"}
 html_last_updated_fmt = None
 
 copybutton_prompt_text = r">>> |\.\.\. |\$ "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make
+from conftest import ROOT, git_status, make
 
 pytestmark = pytest.mark.slow
 
@@ -57,14 +57,14 @@ def parse(page: Path) -> Links:
 
 
 def test_build_succeeds_with_warnings_as_errors(site):
-    html, _, _, proc = site
+    html, proc = site.html, site.proc
     assert (html / "index.html").is_file()
     assert "-W" in proc.stdout  # the Makefile really passes -W
     assert "build succeeded" in proc.stdout
 
 
 def test_build_leaves_git_status_unchanged(site):
-    _, before, after, _ = site
+    before, after = site.git_before, site.git_after
     assert after == before, f"the build changed the working tree:\n{after}"
 
 
@@ -84,7 +84,7 @@ def test_every_lesson_script_was_executed(site, lesson):
 
 @by_lesson
 def test_lesson_figures_exist_and_are_shown(site, lesson):
-    html, *_ = site
+    html = site.html
     refs = NAMED_FIGURE.findall(lesson.read_text(encoding="utf-8"))
     assert len(refs) >= 2, "a lesson shows the figures its scripts draw"
     page = parse(html_page(html, lesson))
@@ -99,7 +99,7 @@ def test_lesson_figures_exist_and_are_shown(site, lesson):
 
 def test_animation_is_embedded_in_the_lesson(site):
     """The DCGAN lesson plays the latent walk from JavaScript frames (no video file)."""
-    html, *_ = site
+    html = site.html
     lesson = ROOT / "docs" / "12_1_2_dcgan.rst"
     refs = ANIMATION.findall(lesson.read_text(encoding="utf-8"))
     assert refs, "the DCGAN lesson embeds no animation"
@@ -124,7 +124,7 @@ def test_named_figures_are_the_numbered_ones(site, lesson):
 
 @by_lesson
 def test_lesson_links_scripts_and_example_pages(site, lesson):
-    html, *_ = site
+    html = site.html
     page_path = html_page(html, lesson)
     page = parse(page_path)
     for script in scripts_of(lesson):
@@ -159,7 +159,7 @@ def test_quick_start_output_is_what_the_build_printed(site, lesson):
 
 @by_lesson
 def test_lesson_page_has_the_seed_format(site, lesson):
-    html, *_ = site
+    html = site.html
     text = html_page(html, lesson).read_text(encoding="utf-8")
     for heading in (
         "Overview", "Learning Objectives", "Quick Start", "Core Concepts", "Hands-On Exercises",
@@ -172,11 +172,164 @@ def test_lesson_page_has_the_seed_format(site, lesson):
 
 def test_math_is_rendered_by_a_local_mathjax(site):
     """The formulas of a lesson render without a network: MathJax ships with the site."""
-    html, *_ = site
+    html = site.html
     page_path = html_page(html, LESSONS[0])
     scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page_path.read_text(encoding="utf-8"))
     assert scripts and all("://" not in s for s in scripts), scripts
     assert all((page_path.parent / s).resolve().is_file() for s in scripts)
+
+
+def test_landing_page_cards_show_each_lesson_s_own_figure(site):
+    """One card per lesson, in order, with a thumbnail the lesson itself shows."""
+    text = (ROOT / "index.rst").read_text(encoding="utf-8")
+    cards = re.findall(r"grid-item-card:: (12\.1\.\d+) .*?:link: (\S+).*?:img-top: (\S+)", text, re.S)
+    assert [c[0] for c in cards] == [f"12.1.{i}" for i in range(1, len(LESSONS) + 1)]
+    page = parse(site.html / "index.html")
+    for (number, label, image), lesson in zip(cards, LESSONS):
+        lesson_text = lesson.read_text(encoding="utf-8")
+        assert f".. _{label}:" in lesson_text, f"card {number} does not lead to {lesson.name}"
+        assert f".. figure:: /{image}" in lesson_text, f"the thumbnail of {number} is not a figure of its lesson"
+        name = Path(image).name
+        assert name in {Path(src).name for src in page.imgs}
+        assert (site.html / "_images" / name).read_bytes() == (ROOT / image).read_bytes()
+
+
+def test_build_makes_no_network_request(site):
+    """The build ran with networking switched off for every Python process (see
+    tests/netguard/sitecustomize.py) and never tried to reach another machine."""
+    log = site.netlog.read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("active") for line in log), "the network guard was not loaded in the build"
+    blocked = [line for line in log if line.startswith("blocked")]
+    assert not blocked, "the build tried to use the network:\n" + "\n".join(blocked[:5])
+
+
+def test_network_guard_blocks_requests(tmp_path):
+    """The guard the build runs under really blocks (else the test above proves nothing)."""
+    import subprocess
+    import sys
+
+    from conftest import no_network_env
+
+    log = tmp_path / "net.log"
+    code = (
+        "import urllib.request\n"
+        "try:\n    urllib.request.urlopen('https://pypi.org/simple/', timeout=5)\n"
+        "except OSError as e:\n    print('refused', e)\n"
+    )
+    env = {**__import__('os').environ, **no_network_env(log)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
+    assert "refused" in out and "network disabled" in out
+    assert any(line.startswith("blocked") and "pypi.org" in line for line in log.read_text().splitlines())
+
+
+class Resources(HTMLParser):
+    """Every URL a page links to or loads, by (tag, attribute)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.urls.append((tag, name, value))
+
+
+def test_site_uses_relative_links_and_loads_nothing_from_elsewhere(site):
+    """The site works from any URL prefix (no root-absolute links) and offline (no
+    script, style sheet or image from another host)."""
+    pages = sorted(site.html.rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        parser = Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for tag, attr, url in parser.urls:
+            where = f"{page.relative_to(site.html)}: <{tag} {attr}={url!r}>"
+            assert not url.startswith("/"), f"root-absolute or protocol-relative: {where}"
+            assert not url.startswith("file:"), where
+            if tag != "a" and url.startswith(("http://", "https://")):
+                raise AssertionError(f"loaded from another host: {where}")
+
+
+class TableRows(HTMLParser):
+    """The text of each cell of each table row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_build_report_lists_every_script_and_the_total_time(site):
+    page = (site.html / "docs" / "build_report.html").read_text(encoding="utf-8")
+    scripts = sorted(p.stem for p in (ROOT / "gallery").glob("*/*.py"))
+    table = TableRows()
+    table.feed(page)
+    rows = [r for r in table.rows[1:] if len(r) == 3]
+    assert sorted(r[0] for r in rows) == [f"{s}.py" for s in scripts], rows
+    seconds = [float(r[2]) for r in rows]
+    assert all(s > 0 for s in seconds) and seconds == sorted(seconds, reverse=True)
+    summary = re.search(r"executed (\d+) scripts in ([\d.]+) s", page)
+    assert summary and int(summary.group(1)) == len(scripts)
+    assert abs(float(summary.group(2)) - sum(seconds)) <= 0.05 * len(scripts) + 0.01  # rows are rounded
+    total = re.search(r'class="course-build-total">(\d+) s \(', page)
+    assert total, "the total build time was not filled in"
+    assert sum(seconds) * 0.9 <= int(total.group(1)) <= site.seconds + 1
+
+
+def decoded_figures(html: Path) -> dict[str, "np.ndarray"]:
+    """Every PNG of a built site, decoded to pixels: the images pages show (``_images``)
+    and the frames of the animations embedded in the pages."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+    figures = {f"_images/{p.name}": pixels(p.read_bytes()) for p in sorted((html / "_images").glob("*.png"))}
+    for page in sorted(html.rglob("*.html")):
+        # matplotlib's player writes each frame's base64 as lines ending in a backslash
+        frames = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", page.read_text(encoding="utf-8"))
+        for i, frame in enumerate(frames):
+            figures[f"{page.relative_to(html)}#frame{i}"] = pixels(base64.b64decode(re.sub(r"[\\\n]", "", frame)))
+    return figures
+
+
+def test_two_builds_draw_identical_figures(site, tmp_path):
+    """A second clean build (every script executed again, reusing the models the first
+    one cached) draws every figure with the same pixels: sampling, metrics and plots are
+    seeded.  (That training itself repeats is what the quality-gate tests check: they
+    retrain the docs runs and find the numbers the lessons quote, which came from
+    earlier builds.)  Runs after the other tests that read the gallery, before the
+    no-plot build that removes it."""
+    import numpy as np
+
+    first = decoded_figures(site.html)
+    proc = make("html", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    second = decoded_figures(tmp_path / "html")
+    assert len(first) > 100 and sorted(first) == sorted(second)
+    differ = [name for name in first if first[name].shape != second[name].shape or not np.array_equal(first[name], second[name])]
+    assert not differ, f"{len(differ)} of {len(first)} figures differ between two builds: {differ[:10]}"
+    assert git_status() == site.git_before
 
 
 def test_noplot_build_works_without_executing(site, tmp_path):

@@ -18,6 +18,11 @@
 * In a build without execution (``make html-noplot``) named figures do not exist, so a
   grey placeholder is written for each one a page refers to, and the build stays
   warning-free.
+* ``.. course-build-times::`` (the Build report page) lists how long each script ran
+  in this very build, read from the example pages sphinx-gallery has just written,
+  and the wall-clock time of the whole build, filled into the finished HTML page when
+  the build ends (sphinx-gallery's own timing pages load scripts from CDNs, so they
+  are switched off).
 
 Both callables are named by string in ``conf.py`` (a function object there would make
 Sphinx warn that the configuration cannot be cached, which ``-W`` turns into an error).
@@ -27,10 +32,19 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
 NAMED_DIR = "named"
+# matplotlib's JavaScript animation player loads Font Awesome 4 from a CDN for its
+# buttons; the theme ships Font Awesome 6, which draws the same icons offline.
+CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/font-awesome/[^"]*">\s*')
 FIGURE_REF = re.compile(r"^\s*\.\.\s+(?:figure|image)::\s+/(\S+/images/named/\S+\.png)\s*$", re.M)
+CARD_IMAGE_REF = re.compile(r"^\s*:img-top:\s+(\S+/images/named/\S+\.png)\s*$", re.M)  # landing-page cards
 ANIMATION_REF = re.compile(r"^\s*:file:\s+(\S+/images/named/\S+\.html)\s*$", re.M)
 
 
@@ -71,9 +85,9 @@ def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
         if anim is not None:
             animated.add(plt.figure(num).get_label())
             named_dir.mkdir(parents=True, exist_ok=True)
-            html = anim.to_jshtml()
+            html = CDN_STYLESHEET.sub("", anim.to_jshtml())
             (named_dir / f"{stem}-{plt.figure(num).get_label()}.html").write_text(html, encoding="utf-8")
-    rst = matplotlib_scraper(block, block_vars, gallery_conf, **kwargs)
+    rst = CDN_STYLESHEET.sub("", matplotlib_scraper(block, block_vars, gallery_conf, **kwargs))
     seen = block_vars.setdefault("_named_figure_labels", set())  # one dict per script run
     for label, path in zip(labels, paths.paths[first:]):
         if not label:
@@ -100,9 +114,10 @@ def _placeholders_for_noplot(app) -> None:
     import matplotlib.pyplot as plt
 
     src = Path(app.srcdir)
-    for page in (src / "docs").rglob("*.rst"):
-        for ref in FIGURE_REF.findall(page.read_text(encoding="utf-8")):
-            target = src / ref
+    for page in [src / "index.rst", *(src / "docs").rglob("*.rst")]:
+        text = page.read_text(encoding="utf-8")
+        figures = [src / ref for ref in FIGURE_REF.findall(text)] + [page.parent / ref for ref in CARD_IMAGE_REF.findall(text)]
+        for target in figures:
             if target.exists():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +132,80 @@ def _placeholders_for_noplot(app) -> None:
                 target.write_text(f"<p><em>{target.name} is drawn by <code>make html</code> (this build skipped execution)</em></p>\n", encoding="utf-8")
 
 
+RUNNING_TIME = re.compile(r"\*\*Total running time of the script:\*\*\s*\((\d+) minutes ([\d.]+) seconds\)")
+TOTAL_PLACEHOLDER = "course-build-total-pending"
+_BUILD_START = time.perf_counter()  # the extension is imported when the build reads conf.py
+
+
+def script_times(srcdir: Path) -> list[tuple[str, str, float]]:
+    """``(lesson folder, script, seconds)`` for every example page sphinx-gallery wrote
+    in this build, slowest first."""
+    found = []
+    for page in sorted((srcdir / "auto_examples").glob("*/*.rst")):
+        match = RUNNING_TIME.search(page.read_text(encoding="utf-8"))
+        if match:
+            found.append((page.parent.name, page.stem, 60 * int(match.group(1)) + float(match.group(2))))
+    return sorted(found, key=lambda item: -item[2])
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:04.1f} s"
+
+
+class BuildTimes(SphinxDirective):
+    """The table of script execution times of the current build, and the total."""
+
+    def run(self):
+        times = script_times(Path(self.env.srcdir))
+        executed = [t for t in times if t[2] > 0]
+        lines = []
+        if not executed:
+            lines += ["This build executed no script (``make html-noplot``): there are no times to report.", ""]
+        else:
+            total = sum(t[2] for t in executed)
+            lines += [
+                f"This build executed {len(executed)} scripts in {total:.1f} s ({_minutes(total)}) in all:",
+                "",
+                ".. list-table::",
+                "   :header-rows: 1",
+                "   :class: course-build-times",
+                "",
+                "   * - script",
+                "     - lesson",
+                "     - seconds",
+            ]
+            for lesson, script, seconds in executed:
+                lines += [
+                    f"   * - :ref:`{script}.py <sphx_glr_auto_examples_{lesson}_{script}.py>`",
+                    f"     - {lesson.split('_')[0]}.{lesson.split('_')[1]}.{lesson.split('_')[2]}",
+                    f"     - {seconds:.1f}",
+                ]
+            lines.append("")
+        container = nodes.container(classes=["course-build-times"])
+        self.state.nested_parse(StringList(lines, source="course-build-times"), self.content_offset, container)
+        total = nodes.raw(
+            "",
+            f'<p>The whole build, from reading the configuration to writing the last page, took '
+            f'<span class="course-build-total">{TOTAL_PLACEHOLDER}</span>.</p>',
+            format="html",
+        )
+        return [container, total]
+
+
+def _fill_in_total_time(app, exception) -> None:
+    """Write the build's wall-clock time into the pages that show it."""
+    if exception is not None or app.builder.format != "html":
+        return
+    seconds = time.perf_counter() - _BUILD_START
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if TOTAL_PLACEHOLDER in text:
+            page.write_text(text.replace(TOTAL_PLACEHOLDER, f"{seconds:.0f} s ({_minutes(seconds)})"), encoding="utf-8")
+
+
 def setup(app):
     # after sphinx-gallery's own builder-inited handler (priority 500)
     app.connect("builder-inited", _placeholders_for_noplot, priority=900)
+    app.add_directive("course-build-times", BuildTimes)
+    app.connect("build-finished", _fill_in_total_time)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
