@@ -11,7 +11,10 @@ exercises ask students to edit) and hands them to :func:`parse_script_args` as
 
 Bad values end the program with one line on stderr and exit status 2, never a
 traceback.  Jupyter adds arguments of its own, so those are ignored inside a kernel;
-anywhere else an unknown flag is an error (a typo should not be silently ignored).
+anywhere else an unknown flag is an error (a typo should not be silently ignored).  A
+notebook has no command line: the environment variable ``GAN_COURSE_PRESET=docs`` (for
+example ``%env GAN_COURSE_PRESET=docs`` in its first cell) makes the docs preset the
+default there, or anywhere else.
 
 Introduced in lesson 12.1.1 (GAN Architecture).
 """
@@ -198,10 +201,14 @@ def parse_script_args(
     argv = sys.argv[1:] if argv is None else list(argv)
     prog = os.path.basename(sys.argv[0] or "script")
     parser = _OneLineParser(prog=prog, description=description)
+    # A notebook has no command line: GAN_COURSE_PRESET=docs picks the quick preset there
+    default_preset = os.environ.get("GAN_COURSE_PRESET") or "full"
+    if default_preset not in PRESETS:
+        fail(f"GAN_COURSE_PRESET is {default_preset!r}; choose from {', '.join(PRESETS)}", prog)
     parser.add_argument(
         "--preset",
         choices=PRESETS,
-        default="full",
+        default=default_preset,
         help="docs: the small run the site build uses (seconds on a CPU); full: the constants at the top (default)",
     )
     for opt in options:

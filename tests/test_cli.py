@@ -31,6 +31,7 @@ def _script_env(monkeypatch):
     """Run as a plain script called lesson.py, outside Jupyter."""
     monkeypatch.setattr(sys, "argv", [f"/somewhere/{PROG}"])
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.delenv("GAN_COURSE_PRESET", raising=False)
 
 
 def parse(*argv, options=OPTIONS, docs=DOCS, **kw):
@@ -188,6 +189,20 @@ def test_custom_flag_name():
 # ---------------------------------------------------------------------------
 # Jupyter
 # ---------------------------------------------------------------------------
+def test_preset_default_comes_from_the_environment(monkeypatch, capsys):
+    """A notebook has no command line: GAN_COURSE_PRESET=docs picks the quick preset."""
+    monkeypatch.setenv("GAN_COURSE_PRESET", "docs")
+    assert parse().epochs == 5 and parse().preset == "docs"
+    assert parse("--preset", "full").epochs == 100  # a flag still wins
+    monkeypatch.setenv("GAN_COURSE_PRESET", "")
+    assert parse().preset == "full"
+    monkeypatch.setenv("GAN_COURSE_PRESET", "quick")
+    with pytest.raises(SystemExit) as exit_:
+        parse()
+    assert exit_.value.code == 2
+    assert "GAN_COURSE_PRESET is 'quick'; choose from docs, full" in assert_one_line_error(capsys)
+
+
 def test_jupyter_arguments_are_ignored(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     args = parse("-f", "/run/user/kernel-123.json")
