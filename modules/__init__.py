@@ -9,6 +9,7 @@ everything else from here.  The package is organised by what things are:
 * :mod:`modules.losses` -- GAN objectives (minimax to WGAN-GP), each a small object the trainer calls
 * :mod:`modules.tricks` -- training tricks (label smoothing to unrolling), hooks into the trainer
 * :mod:`modules.training` -- the one trainer every lesson uses
+* :mod:`modules.distributed` -- the same trainer under ``torchrun`` (DistributedDataParallel)
 * :mod:`modules.monitor` -- the training health monitor (a trainer callback)
 * :mod:`modules.toy2d` -- 2-D experiments: recipes, cached runs, parallel workers
 * :mod:`modules.checkpoints` -- safe, atomic checkpoint files and the model cache

@@ -14,6 +14,8 @@ different architecture is a different module, and anything that watches training
 
 The trainer keeps no global state: random numbers for data and noise come from its own
 :class:`torch.Generator`, so several trainers (or several processes) never interfere.
+Under ``torchrun`` (after :func:`modules.distributed.setup`) the same trainer trains
+with DistributedDataParallel: see :mod:`modules.distributed`.
 
 Introduced in lesson 12.1.1 (GAN Architecture).
 """
@@ -33,6 +35,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import distributed
 from .checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 from .losses import GANLoss, NonSaturatingLoss
 from .tricks import Trick
@@ -259,7 +262,7 @@ class EvalEvery(Callback):
         if epoch % self.every == 0 or epoch == trainer.last_epoch:
             result = self.evaluate(trainer)
             self.results.append((epoch, result))
-            if self.describe is not None:
+            if self.describe is not None and distributed.is_main_process():
                 print(self.describe(epoch, record, result), flush=True)
 
 
@@ -318,10 +321,10 @@ class GANTrainer:
         if self.paired and self.num_classes:
             raise ValueError("a GAN is conditioned on labels (num_classes) or on paired input images (paired), not both")
         self.g_targets: torch.Tensor | None = None  # paired: the targets of G's last batch
-        self.device = resolve_device(config.device)
+        self.device = distributed.local_device(resolve_device(config.device))
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
-        self.real_sampler = real_sampler
+        self.real_sampler = distributed.shard_sampler(real_sampler)  # this rank's shard under torchrun
         self.noise_sampler = noise_sampler
         self.loss = loss if loss is not None else NonSaturatingLoss()
         self.callbacks = list(callbacks)
@@ -336,7 +339,7 @@ class GANTrainer:
         config = self.config
         self.opt_d = self._optimizer(self.discriminator, config.d_lr)
         self.opt_g = self._optimizer(self.generator, config.g_lr)
-        self.rng = torch.Generator().manual_seed(config.seed)
+        self.rng = torch.Generator().manual_seed(distributed.rank_seed(config.seed))  # config.seed on rank 0
         # Fixed noise for snapshots comes from its own stream: taking snapshots never
         # changes the random numbers training sees.
         snap_rng = torch.Generator().manual_seed(config.seed + 1)
@@ -489,20 +492,42 @@ class GANTrainer:
                 ema_buf.copy_(buf)
 
     def _check_finite(self, loss: torch.Tensor, who: str) -> None:
-        if not torch.isfinite(loss).item():
-            raise TrainingDiverged(
-                f"training diverged: {who} loss became {loss.item()} at epoch {self.epoch}; "
-                "try a lower learning rate or a different seed"
-            )
+        finite = bool(torch.isfinite(loss).item())
+        if distributed.all_true(finite):  # under torchrun: one rank's NaN stops every rank
+            return
+        value = loss.item() if not finite else "NaN or infinite on another rank"
+        if distributed.enabled() and not finite:
+            value = f"{value} on rank {distributed.rank()}"
+        raise TrainingDiverged(
+            f"training diverged: {who} loss became {value} at epoch {self.epoch}; try a lower learning rate or a different seed"
+        )
 
     # -- the loop -----------------------------------------------------------
     def fit(self, num_epochs: int | None = None) -> History:
         """Run ``num_epochs`` more rounds (default ``config.num_epochs``); returns the
         :class:`History`.  A trainer restored with :meth:`load_checkpoint` goes on where
         the saved one stopped: ``fit(n - trainer.epoch)`` finishes an ``n``-round run."""
-        threads = self.config.cpu_threads if self.device.type == "cpu" else None
-        with torch_threads(threads):
+        threads = distributed.cpu_threads(self.config.cpu_threads) if self.device.type == "cpu" else None
+        with torch_threads(threads), self._replicated():
             return self._fit(self.config.num_epochs if num_epochs is None else int(num_epochs))
+
+    @contextlib.contextmanager
+    def _replicated(self) -> Iterator[None]:
+        """Under ``torchrun``: G and D wrapped in DistributedDataParallel while the
+        block runs (plain again afterwards, also on errors), and at its end every rank
+        holds rank 0's buffers.  A plain run: nothing changes."""
+        if not distributed.enabled():
+            yield
+            return
+        plain = self.generator, self.discriminator
+        self.generator = distributed.replicate(self.generator, self.device)
+        self.discriminator = distributed.replicate(self.discriminator, self.device)
+        try:
+            yield
+            distributed.sync_buffers(*plain, self.ema_generator)
+            distributed.save_rank_weights({"generator": plain[0], "discriminator": plain[1], "ema_generator": self.ema_generator})
+        finally:
+            self.generator, self.discriminator = plain
 
     def _fit(self, num_epochs: int) -> History:
         cfg = self.config
@@ -510,7 +535,7 @@ class GANTrainer:
         self.discriminator.train()
         for cb in self.callbacks:
             cb.on_train_start(self)
-        bar = _progress_bar(num_epochs, enabled=cfg.progress, unit=cfg.progress_unit)
+        bar = _progress_bar(num_epochs, enabled=cfg.progress and distributed.is_main_process(), unit=cfg.progress_unit)
         start = self.epoch
         if cfg.snapshot_every and not self.history.snapshots:
             self._snapshot(start)  # before training
@@ -522,6 +547,7 @@ class GANTrainer:
             g_records = [self.g_step() for _ in range(cfg.g_steps)]
             record = {key: sum(r[key] for r in d_records) / len(d_records) for key in d_records[0]}
             record["g_loss"] = sum(r["g_loss"] for r in g_records) / len(g_records)
+            record = distributed.mean_record(record)  # under torchrun: the mean over all ranks
             self.history.append(self.epoch, record)
             if cfg.snapshot_every and (self.epoch % cfg.snapshot_every == 0 or self.epoch == self.last_epoch):
                 self._snapshot(self.epoch)
@@ -569,7 +595,7 @@ class GANTrainer:
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
         """G(z) (or G(z, labels)) in eval mode, returned on the CPU; G's train/eval
         mode is restored.  ``ema=True`` uses the moving-average generator."""
-        model = self.generator
+        model = distributed.unwrap(self.generator)  # never a collective: rank 0 may sample alone
         if ema:
             if self.ema_generator is None:
                 raise ValueError("no moving-average generator: train with TrainConfig(ema_decay=...) > 0")
@@ -606,8 +632,17 @@ class GANTrainer:
         }
 
     def save_checkpoint(self, path: str | os.PathLike, **extra: Any) -> None:
-        """Write :meth:`state_dict` (plus ``extra`` entries) atomically to ``path``."""
-        save_checkpoint({**self.state_dict(), **extra}, path, kind="gan")
+        """Write :meth:`state_dict` (plus ``extra`` entries) atomically to ``path``.
+
+        Under ``torchrun`` every rank must call it: the file also keeps each rank's
+        random-number state (``rng_ranks``), rank 0 writes it, and the others wait
+        until it is there."""
+        state = {**self.state_dict(), **extra}
+        if distributed.enabled():
+            state["rng_ranks"] = distributed.gather_objects(self.rng.get_state())
+        if distributed.is_main_process():
+            save_checkpoint(state, path, kind="gan")
+        distributed.barrier()
 
     def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
         """Restore a checkpoint written by :meth:`save_checkpoint`; returns its
@@ -637,8 +672,20 @@ class GANTrainer:
             self.history = History(**{k: list(saved[k]) for k in ("epoch", "d_loss", "g_loss", "d_real", "d_fake")})
             self.history.snapshots = [(int(e), images) for e, images in saved.get("snapshots", [])]
             self.history.weights = [(int(e), dict(state)) for e, state in saved.get("weights", [])]
+            if distributed.enabled():
+                self._restore_rank_rng(data)
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
+
+    def _restore_rank_rng(self, data: dict[str, Any]) -> None:
+        """Under ``torchrun``: this rank's own random-number state, when the checkpoint
+        was written by as many ranks; else rank 0 goes on with the saved state and the
+        other ranks with fresh streams (reproducible, but not the uninterrupted run)."""
+        states = data.get("rng_ranks")
+        if states is not None and len(states) == distributed.world_size():
+            self.rng.set_state(states[distributed.rank()])
+        elif distributed.rank() > 0:
+            self.rng.manual_seed(distributed.rank_seed(self.config.seed + self.epoch))
 
 
 def _progress_bar(total: int, enabled: bool, unit: str = "epoch"):
@@ -714,6 +761,8 @@ class CycleGANTrainer(GANTrainer):
         from .losses import LeastSquaresLoss
         from .translation_models import ImageHistory
 
+        if distributed.enabled():  # its steps call the networks' halves (g.ab, d.a), which bypass DistributedDataParallel
+            raise RuntimeError("CycleGANTrainer does not support torchrun (DistributedDataParallel) yet; run the script as one process")
         for name, value in (("cycle_weight", cycle_weight), ("identity_weight", identity_weight)):
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a number >= 0 (got {value})")

@@ -19,6 +19,7 @@ Run it yourself::
     python dcgan_train.py --data-dir ~/my_images --image-size 64
     python dcgan_train.py --preset docs --steps 500 --checkpoint half.pt
     python dcgan_train.py --preset docs --resume half.pt   # go on to --steps in total
+    torchrun --nproc_per_node=4 dcgan_train.py --device cuda  # four GPUs (see the Setup page)
 """
 
 # %%
@@ -47,6 +48,7 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
+from modules import distributed
 from modules.cli import Option, fraction, or_exit, parse_script_args, train_or_exit
 from modules.metrics import class_shares
 from modules.models import layer_shapes
@@ -65,6 +67,7 @@ args = parse_script_args(
     description="Train a DCGAN on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
     seed=SEED,
 )
+distributed.setup(args.device)  # under torchrun: join the other processes (else nothing)
 recipe = GANRecipe.from_args(args)
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
@@ -92,7 +95,7 @@ trainer = build_gan(
     callbacks=[EvalEvery(log_every, lambda t: None, report)],
     progress=args.progress,
 )
-z = torch.zeros(2, recipe.latent_dim)
+z = torch.zeros(2, recipe.latent_dim).to(trainer.device)
 for model, inputs in ((trainer.generator, (z,)), (trainer.discriminator, (trainer.generator(z),))):
     print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters")
     for name, kind, shape in layer_shapes(model, *inputs):
@@ -115,6 +118,8 @@ print(f"cached as {cached.name}")
 if args.checkpoint:
     or_exit(save_gan, trainer, recipe, args.checkpoint)
     print(f"saved checkpoint: {args.checkpoint}")
+if not distributed.is_main_process():
+    raise SystemExit(0)  # under torchrun, rank 0 alone draws and evaluates the result
 
 # %%
 # The same noise over training
