@@ -12,8 +12,9 @@ SPHINXOPTS ?=
 STAMP    := $(VENV)/.installed
 # what every target needs first; the tests set BOOTSTRAP= and VPY=<their python>
 BOOTSTRAP ?= $(STAMP)
-# the generated gallery and the timing page sphinx-gallery writes at the root
-GENERATED := auto_examples sg_execution_times.rst
+# the generated gallery, the API pages and backreferences generated from modules/, and
+# the timing page older sphinx-gallery builds wrote at the root
+GENERATED := auto_examples docs/_generated sg_execution_times.rst
 
 .PHONY: help env html html-noplot test run clean
 

@@ -20,7 +20,6 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.autodoc",  # the API reference (docs/api.rst) from modules/' docstrings
     "sphinx.ext.autosummary",
-    "sphinx.ext.napoleon",  # the docstrings' "Parameters / ----------" sections
     "sphinx-mathjax-offline",  # a local MathJax copy in _static/: math renders offline
     "sphinx_gallery.gen_gallery",
     "sphinx_design",
@@ -57,7 +56,7 @@ templates_path = ["docs/_templates"]
 autosummary_generate = True
 autosummary_ignore_module_all = False  # a module's public names are its __all__
 autodoc_member_order = "bysource"
-napoleon_google_docstring = False  # the few structured docstrings are numpy style
+autodoc_inherit_docstrings = False  # not torch.nn.Module.forward's docstring on every network
 toc_object_entries = False  # each object has its own section in the page's contents
 
 # Fail on references that do not resolve.
@@ -83,7 +82,6 @@ sphinx_gallery_conf = {
     # backreferences: each API entry (docs/api.rst) lists the scripts that use it
     "doc_module": ("modules",),
     "backreferences_dir": "docs/_generated/backreferences",  # generated, ignored by git
-    "reference_url": {"modules": None},  # names in the scripts' code link to the API pages
     # sphinx-gallery's own timing pages load jQuery and DataTables from CDNs; the
     # Build report page (docs/build_report.rst) lists the same times without a network
     "write_computation_times": False,

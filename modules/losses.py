@@ -12,16 +12,16 @@ original WGAN clips the critic's weights after each update
 (:meth:`~modules.tricks.Trick.after_d_update`).  The number of critic updates per
 generator update (``n_critic``) is the trainer's ``TrainConfig(d_steps=...)``.
 
-=================  ============================================  ======================================
-loss               D (or critic) minimises                        G minimises
-=================  ============================================  ======================================
-``minimax``        BCE(D(x), 1) + BCE(D(G(z)), 0)                 log(1 - D(G(z)))  (saturates)
-``non_saturating`` same                                            -log D(G(z))
-``lsgan``          ((D(x) - 1)^2 + D(G(z))^2) / 2                 (D(G(z)) - 1)^2 / 2
-``hinge``          relu(1 - D(x)) + relu(1 + D(G(z)))             -D(G(z))
-``wgan``           D(G(z)) - D(x), weights clipped to [-c, c]      -D(G(z))
-``wgan_gp``        D(G(z)) - D(x) + lambda (|grad D(x_hat)| - 1)^2  -D(G(z))
-=================  ============================================  ======================================
+==================  ===================================================  ============================
+loss                D (or critic) minimises                              G minimises
+==================  ===================================================  ============================
+``minimax``         BCE(D(x), 1) + BCE(D(G(z)), 0)                       log(1 - D(G(z))) (saturates)
+``non_saturating``  same                                                 -log D(G(z))
+``lsgan``           ((D(x) - 1)^2 + D(G(z))^2) / 2                       (D(G(z)) - 1)^2 / 2
+``hinge``           relu(1 - D(x)) + relu(1 + D(G(z)))                   -D(G(z))
+``wgan``            D(G(z)) - D(x), weights clipped to [-c, c]           -D(G(z))
+``wgan_gp``         D(G(z)) - D(x) + lambda (norm(grad D(x_hat)) - 1)^2  -D(G(z))
+==================  ===================================================  ============================
 
 (Every term is averaged over the batch; D(.) is the raw output, squashed by a sigmoid
 where the table says BCE or log.)

@@ -69,7 +69,7 @@ def mlp(
     dropout: float = 0.0,
     batch_norm: bool = False,
 ) -> nn.Sequential:
-    """Linear layers of widths ``in_dim -> hidden... -> out_dim`` with ``activation``
+    """Linear layers of widths ``in_dim -> *hidden -> out_dim`` with ``activation``
     between them (preceded by BatchNorm if ``batch_norm``, followed by dropout if
     ``dropout`` > 0); nothing after the last layer."""
     dims = [in_dim, *hidden, out_dim]

@@ -4,19 +4,19 @@ A :class:`Trick` overrides one or two *hooks* of :class:`~modules.training.GANTr
 the trainer calls every hook of its loss and of each trick at fixed points of its
 loop, so a trick never copies the loop:
 
-==========================  =================================================================
-hook                        called
-==========================  =================================================================
-``setup(trainer)``          once, before the optimisers exist (change D, learning rates)
-``d_input(x, trainer)``     on every batch D sees, real or fake, in both players' steps
-``d_targets(r, f, trainer)`` on D's targets (1 for real, 0 for fake) before D's loss
-``d_penalty(...)``          returns a term added to D's loss (or ``None``)
-``replace_g_loss(...)``     returns G's loss instead of the objective's (or ``None``)
-``g_penalty(...)``          returns a term added to G's loss (or ``None``)
-``before_g_step(trainer)``  before G's update (and ``after_g_step`` after it)
-``before_update(model, t)`` between ``backward()`` and the optimiser step, for D and G
-``after_d_update(trainer)`` after each D update
-==========================  =================================================================
+============================  ============================================================
+hook                          called
+============================  ============================================================
+``setup(trainer)``            once, before the optimisers exist (change D, learning rates)
+``d_input(x, trainer)``       on every batch D sees, real or fake, in both players' steps
+``d_targets(r, f, trainer)``  on D's targets (1 for real, 0 for fake) before D's loss
+``d_penalty(...)``            returns a term added to D's loss (or ``None``)
+``replace_g_loss(...)``       returns G's loss instead of the objective's (or ``None``)
+``g_penalty(...)``            returns a term added to G's loss (or ``None``)
+``before_g_step(trainer)``    before G's update (and ``after_g_step`` after it)
+``before_update(model, t)``   between ``backward()`` and the optimiser step, for D and G
+``after_d_update(trainer)``   after each D update
+============================  ============================================================
 
 Two tricks change D's architecture rather than its training, so they live in
 :mod:`modules.models` and are chosen when D is built: the minibatch standard
