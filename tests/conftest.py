@@ -115,10 +115,17 @@ def no_network_env(log: Path) -> dict[str, str]:
     return {"PYTHONPATH": path, "GAN_COURSE_NETGUARD_LOG": str(log)}
 
 
+def blocked_requests(log: Path) -> list[str]:
+    """The attempts to reach another machine that the guard of :func:`no_network_env`
+    logged; fails if the guard never ran (then no attempt could have been seen)."""
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("active") for line in lines), "the network guard was not loaded"
+    return [line for line in lines if line.startswith("blocked")]
+
+
 @dataclass(frozen=True)
 class Site:
     html: Path  # the built site
-    builddir: Path
     git_before: str
     git_after: str
     proc: subprocess.CompletedProcess
@@ -137,4 +144,4 @@ def site(tmp_path_factory) -> Site:
     seconds = time.perf_counter() - start
     assert proc.returncode == 0, f"make html failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     print(f"\nclean site build: {seconds:.1f} s")
-    return Site(builddir / "html", builddir, before, git_status(), proc, seconds, netlog)
+    return Site(builddir / "html", before, git_status(), proc, seconds, netlog)

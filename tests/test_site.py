@@ -9,13 +9,16 @@ The tests then look at what a reader gets.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, git_status, make
+from conftest import ROOT, blocked_requests, git_status, make, no_network_env
 
 pytestmark = pytest.mark.slow
 
@@ -197,29 +200,22 @@ def test_landing_page_cards_show_each_lesson_s_own_figure(site):
 def test_build_makes_no_network_request(site):
     """The build ran with networking switched off for every Python process (see
     tests/netguard/sitecustomize.py) and never tried to reach another machine."""
-    log = site.netlog.read_text(encoding="utf-8").splitlines()
-    assert any(line.startswith("active") for line in log), "the network guard was not loaded in the build"
-    blocked = [line for line in log if line.startswith("blocked")]
+    blocked = blocked_requests(site.netlog)
     assert not blocked, "the build tried to use the network:\n" + "\n".join(blocked[:5])
 
 
 def test_network_guard_blocks_requests(tmp_path):
     """The guard the build runs under really blocks (else the test above proves nothing)."""
-    import subprocess
-    import sys
-
-    from conftest import no_network_env
-
     log = tmp_path / "net.log"
     code = (
         "import urllib.request\n"
         "try:\n    urllib.request.urlopen('https://pypi.org/simple/', timeout=5)\n"
         "except OSError as e:\n    print('refused', e)\n"
     )
-    env = {**__import__('os').environ, **no_network_env(log)}
+    env = {**os.environ, **no_network_env(log)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
     assert "refused" in out and "network disabled" in out
-    assert any(line.startswith("blocked") and "pypi.org" in line for line in log.read_text().splitlines())
+    assert any("pypi.org" in line for line in blocked_requests(log))
 
 
 class Resources(HTMLParser):

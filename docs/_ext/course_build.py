@@ -177,7 +177,7 @@ class BuildTimes(SphinxDirective):
             for lesson, script, seconds in executed:
                 lines += [
                     f"   * - :ref:`{script}.py <sphx_glr_auto_examples_{lesson}_{script}.py>`",
-                    f"     - {lesson.split('_')[0]}.{lesson.split('_')[1]}.{lesson.split('_')[2]}",
+                    f"     - {'.'.join(lesson.split('_')[:3])}",  # 12_1_4_gan_losses -> 12.1.4
                     f"     - {seconds:.1f}",
                 ]
             lines.append("")
