@@ -16,11 +16,12 @@ BOOTSTRAP ?= $(STAMP)
 # the timing page older sphinx-gallery builds wrote at the root
 GENERATED := auto_examples docs/_generated sg_execution_times.rst
 
-.PHONY: help env html html-noplot test run clean
+.PHONY: help env html html-noplot test robustness run clean
 
 help:
 	@echo "make html                 build the course, executing every lesson script (docs preset)"
 	@echo "make test                 run all tests (includes a full site build)"
+	@echo "make robustness           the study: every lesson claim's gate over 3 seeds and 2 CPU kernel paths (long)"
 	@echo "make html-noplot          build the pages without executing scripts (fast prose edits)"
 	@echo "make run SCRIPT=gallery/12_1_1_gan_architecture/gan_architecture.py ARGS='--preset docs'"
 	@echo "                          run one lesson script"
@@ -51,6 +52,12 @@ html-noplot: $(BOOTSTRAP)
 
 test: $(BOOTSTRAP)
 	$(VPY) -m pytest $(PYTEST_ARGS)
+
+# Not part of make test (it trains every docs run six times): do the lessons' claims
+# hold for other seeds and with ATEN_CPU_CAPABILITY=default (another CPU's rounding)?
+ROBUSTNESS_ARGS ?=
+robustness: $(BOOTSTRAP)
+	$(VPY) tests/robustness.py --out $(BUILDDIR)/robustness.md $(ROBUSTNESS_ARGS)
 
 SCRIPT ?=
 ARGS ?=

@@ -24,12 +24,25 @@
   the build ends (sphinx-gallery's own timing pages load scripts from CDNs, so they
   are switched off).
 
+* Numbers from the build (see :mod:`modules.results`): before the scripts run, the
+  build points ``GAN_COURSE_RESULTS`` at ``<build dir>/results`` (emptied first), where
+  each script records the values its lesson quotes.  ``:result:`script.name``` puts a
+  recorded value into a sentence; ``.. build-output:: script`` shows lines the script
+  printed in this very build (taken from the example page sphinx-gallery wrote), with a
+  caption saying that a student's run differs slightly.  A name or a line the build did
+  not produce fails the build; a script the build did not execute (``make html-noplot``,
+  or a partial build with ``GAN_COURSE_EXECUTE``) gets a placeholder instead.
+* ``GAN_COURSE_EXECUTE=<regex>`` (for maintainers): execute only the scripts whose path
+  matches, e.g. ``12_1_2``; pages of the others show placeholders.
+
 Both callables are named by string in ``conf.py`` (a function object there would make
 Sphinx warn that the configuration cannot be cached, which ``-W`` turns into an error).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import time
@@ -46,6 +59,11 @@ CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://maxcdn\.boo
 FIGURE_REF = re.compile(r"^\s*\.\.\s+(?:figure|image)::\s+/(\S+/images/named/\S+\.png)\s*$", re.M)
 CARD_IMAGE_REF = re.compile(r"^\s*:img-top:\s+(\S+/images/named/\S+\.png)\s*$", re.M)  # landing-page cards
 ANIMATION_REF = re.compile(r"^\s*:file:\s+(\S+/images/named/\S+\.html)\s*$", re.M)
+
+
+EXECUTE_ENV = "GAN_COURSE_EXECUTE"  # regex: run only the matching scripts (a partial build)
+RESULTS_DIR = "results"  # <build dir>/results: the records of this build's scripts
+SCRIPT_OUT = re.compile(r"^\.\. rst-class:: sphx-glr-script-out\n\n \.\. code-block:: none\n\n((?:(?: {4}.*)?\n)+)", re.M)
 
 
 def reset_argv(gallery_conf, script_vars):
@@ -103,10 +121,20 @@ def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
     return rst
 
 
+def _executes_scripts(app) -> bool:
+    """Whether this build runs the gallery scripts (not ``make html-noplot``)."""
+    return str(app.config.sphinx_gallery_conf.get("plot_gallery", True)).lower() not in ("0", "false")
+
+
+def _partial(app) -> bool:
+    """Whether only some scripts run (``GAN_COURSE_EXECUTE``) or none at all."""
+    return not _executes_scripts(app) or bool(os.environ.get(EXECUTE_ENV))
+
+
 def _placeholders_for_noplot(app) -> None:
-    """Without execution, give every named figure a page refers to a placeholder."""
-    conf = app.config.sphinx_gallery_conf
-    if str(conf.get("plot_gallery", True)).lower() not in ("0", "false"):
+    """Without execution (or with only some scripts executed), give every named figure
+    a page refers to and no script drew a placeholder."""
+    if not _partial(app):
         return
     import matplotlib
 
@@ -203,9 +231,162 @@ def _fill_in_total_time(app, exception) -> None:
             page.write_text(text.replace(TOTAL_PLACEHOLDER, f"{seconds:.0f} s ({_minutes(seconds)})"), encoding="utf-8")
 
 
+# --------------------------------------------------------------------------------------
+# Numbers and output of this build: :result: and .. build-output::
+# --------------------------------------------------------------------------------------
+def results_dir(outdir: str | Path) -> Path:
+    """Where the scripts of the build writing to ``outdir`` record their results."""
+    return Path(outdir).resolve().parent / RESULTS_DIR
+
+
+def _prepare_results(app) -> None:
+    """Before sphinx-gallery runs the scripts: an empty results folder, named in the
+    environment the scripts inherit (they run in this process)."""
+    if not _executes_scripts(app):
+        app.course_results = None
+        return
+    folder = results_dir(app.outdir)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["GAN_COURSE_RESULTS"] = str(folder)
+    app.course_results = folder
+
+
+def example_page(srcdir: Path, script: str) -> Path | None:
+    """The example page sphinx-gallery wrote for ``script`` (None if there is none)."""
+    pages = list((Path(srcdir) / "auto_examples").glob(f"*/{script}.rst"))
+    return pages[0] if len(pages) == 1 else None
+
+
+def was_executed(srcdir: Path, script: str) -> bool:
+    """Whether this build ran ``script`` (its example page reports a running time)."""
+    page = example_page(srcdir, script)
+    if page is None:
+        return False
+    match = RUNNING_TIME.search(page.read_text(encoding="utf-8"))
+    return bool(match) and 60 * int(match.group(1)) + float(match.group(2)) > 0
+
+
+def printed_lines(srcdir: Path, script: str) -> list[str]:
+    """Everything ``script`` printed in this build, line by line (from its example page)."""
+    page = example_page(srcdir, script)
+    if page is None:
+        return []
+    lines: list[str] = []
+    for block in SCRIPT_OUT.findall(page.read_text(encoding="utf-8")):
+        body = [line[4:] for line in block.splitlines()]
+        while body and not body[-1].strip():
+            body.pop()
+        lines += body
+    return lines
+
+
+def select_lines(lines: list[str], options: dict) -> list[str]:
+    """The lines ``.. build-output::`` shows: from ``start-at``/``start-after`` to
+    ``end-at``/``end-before`` (substrings; the first line that contains them), then only
+    those matching ``grep`` (a regular expression).  Raises ValueError when a marker is
+    not found or nothing is left."""
+    start, stop = 0, len(lines)
+    for key, offset in (("start-at", 0), ("start-after", 1)):
+        if key in options:
+            found = [i for i, line in enumerate(lines) if options[key] in line]
+            if not found:
+                raise ValueError(f"no printed line contains {key} {options[key]!r}")
+            start = found[0] + offset
+    for key, offset in (("end-at", 1), ("end-before", 0)):
+        if key in options:
+            found = [i for i, line in enumerate(lines) if i >= start and options[key] in line]
+            if not found:
+                raise ValueError(f"no printed line after the start contains {key} {options[key]!r}")
+            stop = found[0] + offset
+    chosen = lines[start:stop]
+    if "grep" in options:
+        pattern = re.compile(options["grep"])
+        chosen = [line for line in chosen if pattern.search(line)]
+    if not any(line.strip() for line in chosen):
+        raise ValueError("the selection is empty")
+    return chosen
+
+
+PLACEHOLDER_TEXT = "(shown when the site is built with make html)"
+
+
+class BuildOutput(SphinxDirective):
+    """``.. build-output:: <script>``: lines the script printed in this very build.
+
+    Options (all optional): ``:start-at:``, ``:start-after:``, ``:end-at:``,
+    ``:end-before:`` (substrings of printed lines), ``:grep:`` (a regular expression
+    the shown lines match), ``:caption:`` (replaces the default caption)."""
+
+    required_arguments = 1
+    option_spec = {
+        "start-at": str, "start-after": str, "end-at": str, "end-before": str, "grep": str, "caption": str,
+    }
+
+    def run(self):
+        script = self.arguments[0].removesuffix(".py")
+        srcdir = Path(self.env.srcdir)
+        self.env.note_dependency(str(srcdir / "auto_examples"))
+        if example_page(srcdir, script) is None:
+            raise self.error(f"build-output: there is no gallery script named {script}.py")
+        if not was_executed(srcdir, script):
+            text = PLACEHOLDER_TEXT
+        else:
+            try:
+                text = "\n".join(select_lines(printed_lines(srcdir, script), self.options))
+            except ValueError as err:
+                raise self.error(f"build-output {script}: {err}") from None
+        caption = self.options.get(
+            "caption",
+            f"Printed by ``{script}.py --preset docs`` when this site was built. "
+            "Your run prints slightly different numbers: PyTorch rounds differently on other processors.",
+        )
+        block = nodes.literal_block(text, text, classes=["expected-output", f"output--{script}"])
+        block["language"] = "text"
+        wrapper = nodes.container("", literal_block=True, classes=["literal-block-wrapper", "build-output"])
+        parsed, _ = self.state.inline_text(caption, self.lineno)
+        wrapper += nodes.caption(caption, "", *parsed)
+        wrapper += block
+        self.set_source_info(block)
+        return [wrapper]
+
+
+def _recorded(app, script: str) -> dict | None:
+    folder = getattr(app, "course_results", None)
+    if folder is None:
+        return None
+    path = Path(folder) / f"{script}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def result_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``:result:`script.name```: the text the script recorded for ``name`` in this build."""
+    env = inliner.document.settings.env
+    script, _, key = text.strip().partition(".")
+    classes = ["course-result", f"result--{script}--{key}"]
+    if not key:
+        msg = inliner.reporter.error(f"result {text!r}: write script.name", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    srcdir = Path(env.srcdir)
+    if example_page(srcdir, script) is None:
+        msg = inliner.reporter.error(f"result {text!r}: there is no gallery script named {script}.py", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    env.note_dependency(str(srcdir / "auto_examples"))
+    records = _recorded(env.app, script)
+    if records is None and not was_executed(srcdir, script):
+        return [nodes.inline(rawtext, "…", classes=[*classes, "course-result-placeholder"])], []
+    if records is None or key not in records:
+        msg = inliner.reporter.error(f"result {text!r}: {script}.py recorded no {key!r} in this build", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [nodes.inline(rawtext, records[key]["text"], classes=classes)], []
+
+
 def setup(app):
     # after sphinx-gallery's own builder-inited handler (priority 500)
+    app.connect("builder-inited", _prepare_results, priority=100)  # before the scripts run
     app.connect("builder-inited", _placeholders_for_noplot, priority=900)
+    app.add_role("result", result_role)
+    app.add_directive("build-output", BuildOutput)
     app.add_directive("course-build-times", BuildTimes)
     app.connect("build-finished", _fill_in_total_time)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -50,6 +50,7 @@ from modules.cli import Option, at_least, fail, parse_script_args, positive, tra
 from modules.data import GaussianTarget, normal_noise
 from modules.metrics import first_epoch_within, sample_stats
 from modules.models import BatchStatsDiscriminator, MLPGenerator
+from modules.results import record
 from modules.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results
 from modules.training import EvalEvery, GANTrainer, TrainConfig, seed_everything
 
@@ -171,5 +172,7 @@ fig = plot_1d_progress(history.snapshots, target)
 # The lesson quotes this last line.
 
 mean, std = sample_stats(samples)
+record("final_mean", mean, ".3f")
+record("final_std", std, ".3f")
 print(f"final: mean={mean:.3f} std={std:.3f} (10,000 samples; target mean={args.data_mean:g} std={args.data_stddev:g})")
 plt.show()
