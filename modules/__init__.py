@@ -15,6 +15,7 @@ everything else from here.  The package is organised by what things are:
 * :mod:`modules.checkpoints` -- safe, atomic checkpoint files and the model cache
 * :mod:`modules.recipes` -- trained models several scripts share (cached)
 * :mod:`modules.metrics` -- numbers the lessons report and the tests check
+* :mod:`modules.results` -- named results: what a script records for its lesson page to show
 * :mod:`modules.plotting` -- the figures the lessons show
 * :mod:`modules.cli` -- top-of-file constants to flags, presets, bad-input handling
 
