@@ -86,6 +86,8 @@ noise = normal_noise(100, dim=1)  # 100 random inputs z ~ N(0, 1)
 output = generator(noise).detach()
 print(f"Generated {len(output)} numbers")
 print(f"Mean: {output.mean():.2f}, Std: {output.std():.2f}")
+record("untrained_mean", output.mean().item(), ".2f")
+record("untrained_std", output.std().item(), ".2f")
 
 # %%
 # The two players
@@ -144,6 +146,26 @@ history = train_or_exit(trainer)
 
 reached = first_epoch_within(tracker.results, args.data_mean, args.data_stddev, tolerance=0.1)
 print(f"mean and std within 0.1 of the target from epoch {reached} on" if reached else "mean and std not within 0.1 of the target at the end")
+# what the lesson says about the progress lines and the losses
+progress = [(epoch, m, s) for epoch, (m, s) in tracker.results]
+record("progress", progress)  # (epoch, generated mean, std) of every progress line
+record("first_epoch", progress[0][0])
+record("first_mean", progress[0][1], ".3f")
+record("largest_miss", max(abs(m - args.data_mean) for _, m, _ in progress[1:]), ".2f")
+record("within_from", reached)
+record("early_min_d_loss", min(history.d_loss[: max(1, args.epochs // 8)]), ".3f")  # D's loss falls at first...
+
+
+def late_mean(values):
+    """...and settles: the mean over the last quarter of training."""
+    values = values[-max(1, args.epochs // 4) :]
+    return sum(values) / len(values)
+
+
+record("late_d_loss", late_mean(history.d_loss), ".3f")
+record("late_g_loss", late_mean(history.g_loss), ".3f")
+record("late_d_real", late_mean(history.d_real), ".3f")
+record("late_d_fake", late_mean(history.d_fake), ".3f")
 
 # %%
 # Results
@@ -161,8 +183,8 @@ fig = plot_1d_results(samples, target, history)
 # ------------------------------
 # Histograms of G's output on one fixed batch of 5,000 noise values, before training
 # (epoch 0: the narrow spike of the untrained generator) and at several points of
-# training: the mean moves to the target within a few dozen epochs, the spread and
-# shape take longer.
+# training: the mean and the spread head for the target within the first few dozen
+# epochs, then wobble around it while the learning rate is still large.
 
 fig = plot_1d_progress(history.snapshots, target)
 
@@ -174,5 +196,17 @@ fig = plot_1d_progress(history.snapshots, target)
 mean, std = sample_stats(samples)
 record("final_mean", mean, ".3f")
 record("final_std", std, ".3f")
+# the histogram's shape: the share of samples within half a target std of the target
+# mean (0.383 for the Gaussian itself), and the excess kurtosis (0 for a Gaussian)
+center = (samples - args.data_mean).abs().lt(0.5 * args.data_stddev).float().mean().item()
+record("center_share", center, ".3f")
+if center > 0.393:
+    record("histogram_shape", "a little too peaked in the middle")
+elif center < 0.373:
+    record("histogram_shape", "a little too flat in the middle")
+else:
+    record("histogram_shape", "about as peaked in the middle as the Gaussian")
+z = (samples.double() - mean) / std
+record("excess_kurtosis", z.pow(4).mean().item() - 3.0, ".2f")
 print(f"final: mean={mean:.3f} std={std:.3f} (10,000 samples; target mean={args.data_mean:g} std={args.data_stddev:g})")
 plt.show()

@@ -41,10 +41,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, parse_script_args, positive, train_or_exit
-from modules.data import LinePatterns, line_pattern_bank, normal_noise
+from modules.data import LinePatterns, line_pattern_bank, nearest_line_pattern, normal_noise
 from modules.metrics import clean_line_share, line_patterns_covered
 from modules.models import MLPDiscriminator, MLPGenerator
 from modules.plotting import plot_losses, plot_pattern_grid, plot_pattern_progress
+from modules.results import record
 from modules.training import GANTrainer, TrainConfig, seed_everything
 
 args = parse_script_args(
@@ -72,7 +73,7 @@ print(f"preset={args.preset} device={args.device} epochs={args.epochs} lr={args.
 
 real_data = LinePatterns(size=8)
 fig = plot_pattern_grid(line_pattern_bank(8)[:8], line_pattern_bank(8)[8:], label="real_patterns")
-fig.suptitle("All 16 real patterns: the 8 horizontal lines (top) and the 8 vertical lines")
+title = fig.suptitle("All 16 real patterns: the 8 horizontal lines (top) and the 8 vertical lines")
 
 # %%
 # The two players
@@ -152,4 +153,22 @@ samples = trainer.sample(1000, generator=torch.Generator().manual_seed(args.seed
 share = clean_line_share(samples)
 covered = line_patterns_covered(samples)
 print(f"clean lines: {share:.1%} of 1000 generated samples; patterns covered: {covered} of 16")
+record("clean_share", share, ".1%")
+record("covered", covered)
+# which patterns: indices 0-7 are the horizontal lines, 8-15 the vertical ones
+index, error = nearest_line_pattern(samples)
+drawn = sorted(set(index[error < 0.5].tolist()))
+horizontal, vertical = sum(i < 8 for i in drawn), sum(i >= 8 for i in drawn)
+record("patterns_drawn", drawn)
+record("horizontal", horizontal)
+record("vertical", vertical)
+if covered == 16:
+    which = "all 16 patterns"
+elif vertical == 0:
+    which = f"only {'the 8' if horizontal == 8 else horizontal} horizontal ones"
+elif horizontal == 0:
+    which = f"only {'the 8' if vertical == 8 else vertical} vertical ones"
+else:
+    which = f"only {covered} of the 16 patterns ({horizontal} horizontal, {vertical} vertical)"
+record("which_patterns", which)
 plt.show()
