@@ -47,6 +47,7 @@ from modules.data import interpolate
 from modules.metrics import nearest_neighbours
 from modules.plotting import plot_nearest_neighbours, plot_strips, strip_animation
 from modules.recipes import DCGAN_PRESETS, load_gan, pretrained_gan
+from modules.results import record
 
 args = parse_script_args(
     [
@@ -92,6 +93,7 @@ for p in range(args.pairs):
 fig = plot_strips(strips, label="interpolation", title="From the left image to the right one, two ways")
 middle = interpolate(z[0], z[1], 3, "linear")[1].norm() / z[:2].norm(dim=1).mean()
 print(f"length of the straight line's midpoint relative to its ends: {middle:.0%}")
+record("midpoint_length", middle.item(), ".0%")
 
 # %%
 # An animated walk
@@ -130,4 +132,6 @@ gen_nn = nearest_neighbours(many, train_images, k=1)[0].median().item()
 subset = train_images[torch.randperm(len(train_images), generator=rng)[:500]]
 real_nn = nearest_neighbours(subset, train_images, k=1, exclude_self=True)[0].median().item()
 print(f"median distance to the nearest training image: generated {gen_nn:.2f}, training images {real_nn:.2f}")
+record("generated_nn", gen_nn, ".2f")
+record("training_nn", real_nn, ".2f")
 plt.show()

@@ -54,6 +54,7 @@ from modules.metrics import class_shares
 from modules.models import layer_shapes
 from modules.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options, save_gan
+from modules.results import record
 from modules.training import EvalEvery
 
 args = parse_script_args(
@@ -152,6 +153,32 @@ fig = plot_image_panels(panels, label="real_vs_generated")
 fig = plot_training_curves(history, label="training_curves", smooth=25)
 
 # %%
+# The phases of the run, from the same 25-step averages: the stretch where D wins
+# outright (D(x) above 0.9 and D(G(z)) below 0.1), the step where G breaks out of
+# it, the peak of G's loss, and where D's beliefs end up (last fifth of the run).
+
+
+def smooth(values, window=25):
+    values = torch.tensor(values, dtype=torch.float64)
+    return values.unfold(0, window, 1).mean(dim=1) if len(values) >= window else values
+
+
+d_real, d_fake, g_loss = (smooth(getattr(history, key)) for key in ("d_real", "d_fake", "g_loss"))
+steps = history.epoch[len(history.epoch) - len(d_real):]  # the last step of each window
+wins = ((d_real > 0.9) & (d_fake < 0.1)).tolist()
+start = wins.index(True) if True in wins else len(wins) - 1
+end = next((i for i in range(start, len(wins)) if not wins[i]), len(wins) - 1)
+peak = int(g_loss.argmax())
+last = max(1, len(d_real) // 5)
+record("d_wins_from", steps[start])
+record("breakthrough_step", steps[end])
+record("peak_g_loss", g_loss[peak].item(), ".1f")
+record("peak_g_loss_step", steps[peak])
+record("late_d_real", d_real[-last:].mean().item(), ".2f")
+record("late_d_fake", d_fake[-last:].mean().item(), ".2f")
+print(f"D wins outright from step {steps[start]} to step {steps[end]}; G's loss peaks at step {steps[peak]}")
+
+# %%
 # Which digits does it write?
 # ---------------------------
 # A small classifier trained on the real images (held-out accuracy printed below)
@@ -168,4 +195,14 @@ if dataset.name != "folder":  # a classifier of your own folders is not part of 
     print(f"digit classifier: {accuracy:.1%} accurate on held-out real images")
     print("generated classes: " + " ".join(f"{name}={share:.1%}" for name, share in zip(dataset.class_names, shares.tolist())))
     print(f"classes with at least 3% of 1000 samples: {covered} of 10")
+    # what the lesson quotes: the numbers, and sentences that say what they are
+    named = sorted(zip(shares.tolist(), dataset.class_names))
+    rare = [f"{name} ({share:.1%})" for share, name in named if share < 0.03]
+    record("classifier_accuracy", accuracy, ".1%")
+    record("class_shares", dict(zip(dataset.class_names, shares.tolist())))
+    record("real_shares", dict(zip(dataset.class_names, real_shares.tolist())))
+    record("classes_covered", covered)
+    record("coverage_sentence", "every digit appears in at least 3% of them" if covered == 10 else f"only {covered} of the 10 digits reach 3%: {', '.join(rare)} fall below")
+    record("most_common", " and ".join(f"{name} ({share:.1%})" for share, name in named[:-3:-1]))
+    record("least_common", " and ".join(f"{name} ({share:.1%})" for share, name in named[:2]))
 plt.show()

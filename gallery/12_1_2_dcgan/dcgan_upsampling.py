@@ -45,6 +45,7 @@ from modules.cli import Option, at_least, or_exit, parse_script_args, train_or_e
 from modules.metrics import checkerboard_strength
 from modules.plotting import plot_curves, plot_image_panels
 from modules.recipes import DCGAN_PRESETS, build_gan, pretrained_gan
+from modules.results import record
 
 args = parse_script_args(
     [Option("steps", STEPS, int, "training steps of the resize-convolution generator", at_least(1))],
@@ -85,6 +86,7 @@ fig = plot_image_panels(
 )
 for mode, x in untrained.items():
     print(f"untrained {mode:<10}: checkerboard strength {checkerboard_strength(x):.3f}")
+    record(f"untrained_{mode}", checkerboard_strength(x), ".3f")
 
 # %%
 # Over training
@@ -120,4 +122,8 @@ panels = {
 fig = plot_image_panels({f"{name}: {checkerboard_strength(x):.3f}": x for name, x in panels.items()}, label="samples", title="Titles: checkerboard strength")
 for name, x in panels.items():
     print(f"{name:<22}: checkerboard strength {checkerboard_strength(x):.3f}")
+strengths = [checkerboard_strength(x) for x in panels.values()]
+record("early_step", at)
+for name, value in zip(("transposed_early", "resize_early", "transposed_final", "real"), strengths):
+    record(name, value, ".3f")
 plt.show()

@@ -46,6 +46,7 @@ import torch
 from modules.cli import Option, at_least, fail, or_exit, parse_script_args, train_or_exit
 from modules.plotting import plot_class_grid, plot_image_panels, plot_training_curves
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options
+from modules.results import record
 from modules.training import EvalEvery
 
 
@@ -120,6 +121,13 @@ fig.suptitle(f"Conditional DCGAN ({dataset.name}, {recipe.image_size}x{recipe.im
 # image-label pairs.
 
 fig = plot_training_curves(history, label="training_curves", smooth=25)
+window = 25
+d_real, d_fake = (torch.tensor(getattr(history, key), dtype=torch.float64).unfold(0, window, 1).mean(dim=1) for key in ("d_real", "d_fake"))
+gap = d_real - d_fake  # D's lead, 25-step averages
+last = max(1, len(gap) // 5)
+record("early_gap", gap[: len(gap) // 2].max().item(), ".2f")  # D's largest lead in the first half
+record("late_d_real", d_real[-last:].mean().item(), ".2f")  # the last fifth of the run
+record("late_d_fake", d_fake[-last:].mean().item(), ".2f")
 
 # %%
 # Does G draw the digit it is asked for?
@@ -135,6 +143,13 @@ if judge is not None:
     print(f"digit classifier: {accuracy:.1%} accurate on held-out real images")
     print("recognised per class: " + " ".join(f"{name}={share:.0%}" for name, share in zip(dataset.class_names, per_class)))
     print(f"samples recognised as the digit asked for: {hits.float().mean().item():.1%} of 1000")
+    record("classifier_accuracy", accuracy, ".1%")
+    record("recognised", hits.float().mean().item(), ".1%")
+    record("per_class", dict(zip(dataset.class_names, per_class)))
+    ranked = sorted(zip(per_class, dataset.class_names))
+    record("worst_class", ranked[0][1])
+    record("worst_share", ranked[0][0], ".0%")
+    record("weakest", " and ".join(f"the {name}s ({share:.0%})" for share, name in ranked[:2]))
 
 # %%
 # A page of one digit

@@ -1,0 +1,91 @@
+"""Lesson 12.1.2 DCGAN: the claims about its runs (docs preset)."""
+
+from lesson_gates import Gate
+
+GATES = [
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "D wins outright for a stretch of at least 100 steps, then G breaks through before the end",
+        lambda r: r["breakthrough_step"] - r["d_wins_from"] >= 100 and r["breakthrough_step"] <= 900,
+        shows=("d_wins_from", "breakthrough_step"),
+        doc="the 25-step averages: D(x) > 0.9 and D(G(z)) < 0.1 for 100+ steps, left by step 900",
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "G's loss peaks while D wins outright, before the break-through",
+        lambda r: r["d_wins_from"] <= r["peak_g_loss_step"] <= r["breakthrough_step"],
+        shows=("peak_g_loss_step", "peak_g_loss", "breakthrough_step"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "D keeps an edge to the end, but neither belief is pinned at 1 or 0",
+        lambda r: r["late_d_real"] - r["late_d_fake"] >= 0.1 and r["late_d_real"] < 0.95 and r["late_d_fake"] > 0.05,
+        shows=("late_d_real", "late_d_fake"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "the judge is trustworthy: at least 95% accurate on held-out real digits",
+        lambda r: r["classifier_accuracy"] >= 0.95,
+        shows=("classifier_accuracy",),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "shares uneven: the most common digit at least twice as frequent as the rarest",
+        lambda r: max(r["class_shares"].values()) >= 2 * min(r["class_shares"].values()),
+        shows=("most_common", "least_common"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "the real digits are spread almost evenly (each class 9% to 11%)",
+        lambda r: all(0.09 <= s <= 0.11 for s in r["real_shares"].values()),
+        shows=("real_shares",),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "at least 8 of the 10 digits reach 3% of the samples (mild mode collapse at most)",
+        lambda r: r["classes_covered"] >= 8,
+        shows=("classes_covered",),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_latent",
+        "the straight line's midpoint is close to 1/sqrt(2) of the ends' length",
+        lambda r: 0.6 <= r["midpoint_length"] <= 0.8,
+        shows=("midpoint_length",),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_latent",
+        "no sign of copying: samples further from training images than those are from each other",
+        lambda r: r["generated_nn"] > r["training_nn"],
+        shows=("generated_nn", "training_nn"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_upsampling",
+        "before training the transposed generator has a grid (10x the resize one's strength)",
+        lambda r: r["untrained_transposed"] >= 10 * r["untrained_resize"] and r["untrained_transposed"] >= 0.05,
+        shows=("untrained_transposed", "untrained_resize"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_upsampling",
+        "at the resize run's end the transposed generator still has a stronger grid",
+        lambda r: r["transposed_early"] >= r["resize_early"] + 0.01,
+        shows=("early_step", "transposed_early", "resize_early"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_upsampling",
+        "after its full run the transposed generator's grid is gone, like real digits (< 0.01)",
+        lambda r: r["transposed_final"] < 0.01 and r["real"] < 0.01,
+        shows=("transposed_final", "real"),
+    ),
+]
