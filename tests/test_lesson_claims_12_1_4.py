@@ -196,3 +196,18 @@ def test_references_defined_here_are_defined_nowhere_else():
         assert f"[{label}]_" in text, f"the lesson defines {label} but never cites it"
     check_defined_nowhere_else(LESSON, OWN_REFERENCES)
     assert defined_references(text) == set(OWN_REFERENCES)
+
+
+def test_non_saturating_run_is_explained_as_mode_hopping():
+    """The correction of issue 15: the non-saturating run's cloud off every mode, moving
+    around the ring, is mode hopping (training dynamics), not the mode seeking reverse
+    KL predicts; the sentence describing the run is the script's record, and the gates
+    of ``lesson_12_1_4.py`` back what the paragraph says about it."""
+    text = lesson_text()
+    answers = section(text, "Exercise 2: Six Losses on the Ring of 8", "Exercise 3:")
+    start = answers.index("**Non-saturating: hopping, not mode seeking.**")
+    paragraph = one_line(answers[start : answers.index("3. **Flagged, and covering.**")])
+    assert ":result:`gan_losses.non_saturating_motion`" in paragraph
+    assert "*mode hopping*" in paragraph and "*not* what the reverse kl of concept 2 predicts" in paragraph
+    assert "*mode seeking*" in paragraph
+    assert "that fits the other half of concept 2" not in one_line(text)
