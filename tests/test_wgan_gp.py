@@ -224,29 +224,25 @@ def test_wgan_gp_draws_the_figures_the_lesson_names():
     assert {"samples", "wasserstein_estimate", "gradient_norms"} <= labels
 
 
-def number(pattern: str, text: str) -> tuple[float, ...]:
-    match = re.search(pattern, text, re.M)
-    assert match, (pattern, text[-3000:])
-    return tuple(float(v) for v in match.groups())
+def test_docs_critic_is_the_one_the_lesson_describes(digits16):
+    """The lesson reads the docs run's first lines: three convolutions, GroupNorm with
+    one group (layer normalisation) after the middle one, no sigmoid, and the paper's
+    loss settings at five times its learning rate.  (The docs run's quality claims are
+    gates on the build's records: ``tests/lesson_gates/lesson_12_1_4.py``.)"""
+    trainer = build_gan(WGAN_GP_PRESETS["docs"], digits16)
+    assert [type(layer).__name__ for layer in trainer.discriminator.net] == ["Conv2d", "LeakyReLU", "Conv2d", "GroupNorm", "LeakyReLU", "Conv2d"]
+    assert [m.num_groups for m in trainer.discriminator.modules() if isinstance(m, nn.GroupNorm)] == [1]
+    assert repr(trainer.loss) == "WassersteinGPLoss(penalty_weight=10.0)"
+    assert (trainer.config.d_steps, trainer.config.lr, trainer.config.betas) == (5, 5e-4, (0.0, 0.9))
 
 
-@pytest.mark.slow
-def test_wgan_gp_docs_run_meets_the_lessons_claims(script_run):
-    run = script_run("wgan_gp", *DOCS)
-    assert run.returncode == 0, run.stderr[-3000:]
-    out = run.stdout
-    assert "loss=WassersteinGPLoss(penalty_weight=10.0) n_critic=5 Adam lr=0.0005 betas=(0.0, 0.9)" in out
-    assert "critic: Conv2d -> LeakyReLU -> Conv2d -> GroupNorm -> LeakyReLU -> Conv2d" in out
-    # the issue's requirement: the trained critic's input-gradient norms average within 0.3 of 1
-    before, _, after, spread = number(r"^gradient norm at interpolates: untrained critic mean (\d+\.\d+) \(std (\d+\.\d+)\) -> trained critic mean (\d+\.\d+) \(std (\d+\.\d+)\)$", out)
-    assert abs(after - 1.0) <= 0.3, after
-    assert spread < 0.3
-    first, last, _ = number(r"^wasserstein estimate \(mean over \d+ steps\): steps 1-\d+ (\d+\.\d+) -> steps \d+-\d+ (\d+\.\d+) \(highest single step: (\d+\.\d+)", out)
-    assert last < first / 2, (first, last)
-    start, end, real = number(r"^feature distance to real images: step 0 (\d+\.\d+) -> step \d+ (\d+\.\d+) \(256 real images: (\d+\.\d+)\)$", out)
-    assert end < start / 10 and real < end
-    untrained, trained, real_share = number(r"^recognised \(classifier confidence > 0\.9\): untrained generator (\d+\.\d)% -> trained generator (\d+\.\d)% of 1000 samples \(real images: (\d+\.\d)%\)$", out)
-    assert trained >= 30.0 and trained > untrained + 20.0 and real_share >= 80.0
+def test_wgan_gp_records_what_the_lesson_shows():
+    """Every value the lesson shows is recorded by the script, in its own process."""
+    source = script_path("wgan_gp").read_text(encoding="utf-8")
+    recorded = set(re.findall(r'record\("(\w+)"', source))
+    lesson = (script_path("wgan_gp").parents[2] / "docs" / "12_1_4_gan_losses.rst").read_text(encoding="utf-8")
+    shown = set(re.findall(r":result:`wgan_gp\.(\w+)`", lesson))
+    assert shown and shown <= recorded, shown - recorded
 
 
 @pytest.mark.slow
