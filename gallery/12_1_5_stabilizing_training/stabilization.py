@@ -49,6 +49,7 @@ from dataclasses import replace
 from modules.cli import Option, name_list, one_of, parse_script_args, save_samples
 from modules.data import toy_target
 from modules.plotting import plot_2d_panels, plot_coverage_bars
+from modules.results import record
 from modules.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
 from modules.tricks import TRICKS as KNOWN_TRICKS
 
@@ -91,6 +92,12 @@ for name, run in zip(labels, runs):
     c = run.coverage
     warnings = "healthy" if run.health.healthy else ", ".join(sorted(run.health.first_seen, key=run.health.first_seen.get))
     print(f"{name:<18} {c.modes_covered:>3}/{c.num_modes:<2} {100 * c.high_quality:>12.1f}%  {warnings}")
+    # what the lesson quotes of each row (the page's roles and quality gates read these)
+    record(f"{name}_modes", c.modes_covered)
+    record(f"{name}_hq", 100 * c.high_quality, ".1f")
+    record(f"{name}_warnings", sorted(run.health.first_seen, key=run.health.first_seen.get))
+    record(f"{name}_monitor", warnings)
+record("num_modes", runs[0].coverage.num_modes)
 
 # %%
 # The table as a figure
@@ -126,4 +133,5 @@ fig = plot_2d_panels(
 
 best = max(zip(labels, runs), key=lambda item: (item[1].coverage.modes_covered, item[1].coverage.high_quality))
 print(f"\nbest: {best[0]} ({best[1].coverage})")
+record("best", best[0])
 save_samples(args.save_samples, best[1].samples)

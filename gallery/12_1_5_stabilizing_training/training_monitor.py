@@ -48,7 +48,9 @@ DOCS_PRESET = {"steps": 3000}
 from dataclasses import replace
 
 from modules.cli import Option, parse_script_args, positive
+from modules.monitor import SIGNS
 from modules.plotting import plot_monitor
+from modules.results import record
 from modules.toy2d import ToyRecipe, note_device, toy_options, toy_runs_or_exit
 
 args = parse_script_args(
@@ -79,12 +81,25 @@ results = toy_runs_or_exit(
     workers=args.workers or None,
 )
 
+keys = dict(zip(results, ("healthy", "fragile", "minimax")))  # the names the lesson quotes them by
 for name, run in results.items():
     r = run.health
     print(f"\n{name}: {run.coverage}")
     print(f"  last check: D(x) = {r.d_real[-1]:.2f}, D(G(z)) = {r.d_fake[-1]:.2f}, G's spread = {r.spread[-1]:.2f} x the data's")
     for line in r.lines():
         print(f"  {line}")
+    key = keys[name]
+    record(f"{key}_modes", run.coverage.modes_covered)
+    record(f"{key}_hq", 100 * run.coverage.high_quality, ".1f")
+    record(f"{key}_d_real", r.d_real[-1], ".2f")
+    record(f"{key}_d_fake", r.d_fake[-1], ".2f")
+    record(f"{key}_spread", r.spread[-1], ".2f")
+    record(f"{key}_checks", len(r.steps))
+    for sign in SIGNS:  # at how many checks, and from which step on, each sign was seen
+        record(f"{key}_{sign}_seen", r.times_seen.get(sign, 0))
+        record(f"{key}_{sign}_first", r.first_seen.get(sign))
+first_judged = min(s for s in r.steps if s > r.warmup_steps)
+record("first_judged", first_judged)  # the first check after the warm-up
 
 # %%
 # The readings
