@@ -82,7 +82,8 @@ def test_every_result_the_lesson_shows_is_recorded(tmp_path, script):
     names = {name for owner, name in ROLE.findall(lesson_text()) if owner == script}
     assert names, f"the lesson shows nothing {script} recorded"
     args = ["--steps", "40"] + (["--workers", "2"] if script == "stabilization" else [])
-    run = run_script(script, *DOCS, *args, env={"GAN_COURSE_RESULTS": str(tmp_path), "GAN_COURSE_CACHE": str(tmp_path / "cache")})
+    env = {"GAN_COURSE_RESULTS": str(tmp_path), "GAN_COURSE_CACHE": str(tmp_path / "cache")}
+    run = run_script(script, *DOCS, *args, timeout=900, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     recorded = json.loads((tmp_path / f"{script}.json").read_text(encoding="utf-8"))
     assert names <= set(recorded), sorted(names - set(recorded))

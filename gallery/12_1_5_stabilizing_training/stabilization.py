@@ -106,9 +106,10 @@ record("baseline_snapshots", {step: x.mean(0).tolist() for step, x in runs[0].sn
 # %%
 # Three groups
 # ------------
-# The table sorts the runs into three groups: *fixed* covers every mode with at least
-# half of its samples close to one; *collapsed* is not fixed and was flagged "G
-# collapsing"; *spread* is neither: G covers much of the ring, without precision.
+# The lesson sorts the runs into three groups: *fixed* covers every mode with at
+# least half of its samples close to one; *collapsed* is not fixed and was flagged "G
+# collapsing"; *spread* is neither: G covers much of the target, without precision.
+# The sentences recorded here are the ones the lesson shows for this run.
 
 WORDS = {
     "baseline": "the baseline", "label_smoothing": "label smoothing", "noisy_labels": "noisy labels",
@@ -141,13 +142,12 @@ for kind in ("fixed", "spread", "collapsed"):
     record(f"{kind}_words", listed(members) if members else "none")
 
 
-
 def verdict(names):
     """How the runs of ``names`` ended, as a sentence the lesson shows."""
     counted = {kind: [name for name in names if groups[name] == kind] for kind in ("collapsed", "spread", "fixed")}
-    said = {"collapsed": "stayed collapsed", "spread": "spread G over the ring without precision", "fixed": "fixed the collapse"}
+    said = {"collapsed": "stayed collapsed", "spread": f"spread G over the {args.target} without precision", "fixed": "fixed the collapse"}
     parts = [f"{listed(members)} {said[kind]}" for kind, members in counted.items() if members]
-    if not counted["fixed"]:
+    if not counted["fixed"] and len(names) > 1:
         parts.append("none fixed the collapse" if len(names) > 2 else "neither fixed the collapse")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."

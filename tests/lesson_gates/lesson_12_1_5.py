@@ -114,3 +114,16 @@ GATES = [
         shows=("healthy_d_failing_seen", "fragile_d_failing_seen", "minimax_d_failing_seen"),
     ),
 ]
+
+# -- Exercise 5's answer: the grid (a variant run: the baseline and TTUR only, to stay cheap)
+GATES.append(
+    Gate(
+        "12.1.5",
+        "stabilization",
+        "on the grid the baseline collapses too (flagged, <= 2 of 25 modes) and TTUR does not fix it",
+        lambda r: r["num_modes"] == 25 and "g_collapsing" in r["baseline_warnings"] and r["baseline_modes"] <= 2
+        and r["ttur_group"] != "fixed",
+        shows=("baseline_modes", "baseline_warnings", "ttur_modes", "ttur_hq"),
+        args=("--target", "grid", "--tricks", "ttur"),
+    )
+)
