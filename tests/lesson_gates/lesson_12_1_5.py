@@ -31,9 +31,8 @@ GATES = [
     Gate(
         "12.1.5",
         "stabilization",
-        "the baseline ends collapsed, almost none of its samples near a mode, spread < 0.3",
-        lambda r: r["baseline_group"] == "collapsed" and r["baseline_hq"] < 5 and r["baseline_modes"] <= 1
-        and r["baseline_spread"] < 0.3,
+        "the baseline ends collapsed: one small cluster (spread < 0.3), at most one mode covered",
+        lambda r: r["baseline_group"] == "collapsed" and r["baseline_modes"] <= 1 and r["baseline_spread"] < 0.3,
         shows=("baseline_modes", "baseline_hq", "baseline_spread"),
     ),
     Gate(
