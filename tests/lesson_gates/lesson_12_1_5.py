@@ -9,7 +9,6 @@ them, so only the claims that the page states in its own words are gated here.
 (``healthy``, ``fragile``, ``minimax``) and how often each sign was seen.
 """
 
-from itertools import combinations
 from math import dist
 
 from lesson_gates import Gate
@@ -20,10 +19,11 @@ SIGNS = ("d_too_strong", "d_failing", "g_collapsing")
 
 
 def _moves(snapshots, apart=0.5):
-    """G's mean output sits at a different place at every snapshot after the first
-    (step 0, the untrained G): every two are at least ``apart`` from each other."""
-    points = [xy for step, xy in snapshots.items() if int(step) > 0]
-    return len(points) >= 3 and all(dist(a, b) >= apart for a, b in combinations(points, 2))
+    """G's mean output sits somewhere else at every snapshot after the first (step 0,
+    the untrained G): each is at least ``apart`` from the one before (it may come back
+    to an earlier place later)."""
+    points = [xy for step, xy in sorted(snapshots.items(), key=lambda item: int(item[0])) if int(step) > 0]
+    return len(points) >= 3 and all(dist(a, b) >= apart for a, b in zip(points, points[1:]))
 
 
 GATES = [
@@ -45,7 +45,7 @@ GATES = [
     Gate(
         "12.1.5",
         "stabilization",
-        "the baseline's cluster sits at a different place at each snapshot (>= 0.5 apart)",
+        "the baseline's cluster moves between every two snapshots (>= 0.5 apart)",
         lambda r: _moves(r["baseline_snapshots"]),
         shows=("baseline_snapshots",),
     ),
