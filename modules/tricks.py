@@ -170,8 +170,14 @@ class SpectralNorm(Trick):
     """Spectral normalisation (Miyato et al., 2018) of every linear and convolutional
     layer of D, with PyTorch's own parametrization
     (:func:`torch.nn.utils.parametrizations.spectral_norm`): each weight is divided by
-    its largest singular value (estimated by one power iteration per step), so each
-    layer is 1-Lipschitz and D cannot become arbitrarily steep."""
+    an *estimate* of its largest singular value, so D cannot become arbitrarily steep.
+    The estimate comes from one power iteration per step, continued from the previous
+    step's vectors; one iteration only approaches the largest singular value from
+    below, so a layer's norm stays near 1 once the iteration has caught up, not exactly
+    1.  A convolution's kernel is reshaped to a matrix (out_channels x everything
+    else) and *that* matrix is normalised: its norm is not the norm of the convolution
+    as an operator on images, which can be well above 1.  Spectral normalisation
+    therefore bounds D's steepness only approximately, not to exactly 1-Lipschitz."""
 
     name = "spectral_norm"
 
@@ -197,8 +203,9 @@ def _has_spectral_norm(module: nn.Module) -> bool:
 def spectral_norms(model: nn.Module) -> list[float]:
     """The exact largest singular value of every spectrally normalised layer's
     effective weight (reshaped to a matrix for convolutions), in eval mode, so the
-    power-iteration estimate is not advanced.  1.0 means the layer is exactly
-    1-Lipschitz."""
+    power-iteration estimate is not advanced.  For a linear layer 1.0 means the layer
+    is 1-Lipschitz; for a convolution it is the norm of the reshaped kernel, not of the
+    convolution as an operator on images, which can be larger."""
     was_training = model.training
     model.eval()
     values = [

@@ -49,6 +49,7 @@ from dataclasses import replace
 from modules.cli import Option, name_list, one_of, parse_script_args, save_samples
 from modules.data import toy_target
 from modules.plotting import plot_2d_panels, plot_coverage_bars
+from modules.results import record
 from modules.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
 from modules.tricks import TRICKS as KNOWN_TRICKS
 
@@ -91,6 +92,82 @@ for name, run in zip(labels, runs):
     c = run.coverage
     warnings = "healthy" if run.health.healthy else ", ".join(sorted(run.health.first_seen, key=run.health.first_seen.get))
     print(f"{name:<18} {c.modes_covered:>3}/{c.num_modes:<2} {100 * c.high_quality:>12.1f}%  {warnings}")
+    # what the lesson quotes of each row (the page's roles and quality gates read these)
+    record(f"{name}_modes", c.modes_covered)
+    record(f"{name}_hq", 100 * c.high_quality, ".1f")
+    record(f"{name}_warnings", sorted(run.health.first_seen, key=run.health.first_seen.get))
+    record(f"{name}_monitor", warnings)
+    record(f"{name}_row", f"{c.modes_covered} of {c.num_modes} modes, {100 * c.high_quality:.1f}% high quality, monitor: {warnings}")
+    record(f"{name}_spread", run.health.spread[-1], ".2f")  # G's spread / the data's, last check
+record("num_modes", runs[0].coverage.num_modes)
+# where the baseline's generator was at each snapshot (the mean of its output on fixed noise)
+record("baseline_snapshots", {step: x.mean(0).tolist() for step, x in runs[0].snapshots})
+
+# %%
+# Three groups
+# ------------
+# The lesson sorts the runs into three groups: *fixed* covers every mode with at
+# least half of its samples close to one; *collapsed* is not fixed and was flagged "G
+# collapsing"; *spread* is neither: G covers much of the target, without precision.
+# The sentences recorded here are the ones the lesson shows for this run.
+
+WORDS = {
+    "baseline": "the baseline", "label_smoothing": "label smoothing", "noisy_labels": "noisy labels",
+    "instance_noise": "instance noise", "spectral_norm": "spectral normalisation", "ttur": "TTUR",
+    "feature_matching": "feature matching", "gradient_clipping": "gradient clipping",
+    "minibatch_std": "the minibatch standard deviation", "unrolled": "unrolling", "pack": "packing",
+}
+
+
+def group(run):
+    c = run.coverage
+    if c.modes_covered == c.num_modes and c.high_quality >= 0.5:
+        return "fixed"
+    return "collapsed" if "g_collapsing" in run.health.first_seen else "spread"
+
+
+def listed(names):
+    words = [WORDS[name] for name in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+groups = {name: group(run) for name, run in zip(labels, runs)}
+for name in labels:
+    record(f"{name}_group", groups[name])
+print()
+for kind in ("fixed", "spread", "collapsed"):
+    members = [name for name in labels if groups[name] == kind]
+    print(f"{kind + ':':<10} {', '.join(members) or '-'}")
+    record(kind, members)
+    record(f"{kind}_words", listed(members) if members else "none")
+
+
+def verdict(names):
+    """How the runs of ``names`` ended, as a sentence the lesson shows."""
+    counted = {kind: [name for name in names if groups[name] == kind] for kind in ("collapsed", "spread", "fixed")}
+    said = {"collapsed": "stayed collapsed", "spread": f"spread G over the {args.target} without precision", "fixed": "fixed the collapse"}
+    parts = [f"{listed(members)} {said[kind]}" for kind, members in counted.items() if members]
+    if not counted["fixed"] and len(names) > 1:
+        parts.append("none fixed the collapse" if len(names) > 2 else "neither fixed the collapse")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+tricks = [name for name in labels if name != "baseline"]
+calming = [name for name in tricks if name in ("label_smoothing", "noisy_labels", "instance_noise", "spectral_norm", "gradient_clipping")]
+pace = [name for name in tricks if name in ("ttur", "feature_matching")]
+record("verdict_all", verdict(tricks))
+if calming:
+    record("verdict_calming", verdict(calming))
+if pace:
+    record("verdict_pace", verdict(pace))
+failing = [name for name in labels if "d_failing" in runs[labels.index(name)].health.first_seen]
+record(
+    "d_failing_sentence",
+    f"The ablation has {'one run' if len(failing) == 1 else f'{len(failing)} runs'} in which it fired: {listed(failing)}."
+    if failing
+    else "It did not fire in the ablation either.",
+)
 
 # %%
 # The table as a figure
@@ -126,4 +203,5 @@ fig = plot_2d_panels(
 
 best = max(zip(labels, runs), key=lambda item: (item[1].coverage.modes_covered, item[1].coverage.high_quality))
 print(f"\nbest: {best[0]} ({best[1].coverage})")
+record("best", best[0])
 save_samples(args.save_samples, best[1].samples)

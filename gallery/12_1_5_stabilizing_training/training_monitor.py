@@ -48,7 +48,9 @@ DOCS_PRESET = {"steps": 3000}
 from dataclasses import replace
 
 from modules.cli import Option, parse_script_args, positive
+from modules.monitor import SIGNS
 from modules.plotting import plot_monitor
+from modules.results import record
 from modules.toy2d import ToyRecipe, note_device, toy_options, toy_runs_or_exit
 
 args = parse_script_args(
@@ -79,12 +81,37 @@ results = toy_runs_or_exit(
     workers=args.workers or None,
 )
 
+keys = dict(zip(results, ("healthy", "fragile", "minimax")))  # the names the lesson quotes them by
 for name, run in results.items():
     r = run.health
     print(f"\n{name}: {run.coverage}")
     print(f"  last check: D(x) = {r.d_real[-1]:.2f}, D(G(z)) = {r.d_fake[-1]:.2f}, G's spread = {r.spread[-1]:.2f} x the data's")
     for line in r.lines():
         print(f"  {line}")
+    key = keys[name]
+    record(f"{key}_modes", run.coverage.modes_covered)
+    record(f"{key}_hq", 100 * run.coverage.high_quality, ".1f")
+    record(f"{key}_d_real", r.d_real[-1], ".2f")
+    record(f"{key}_d_fake", r.d_fake[-1], ".2f")
+    record(f"{key}_spread", r.spread[-1], ".2f")
+    record(f"{key}_checks", len(r.steps))
+    record(f"{key}_judged", sum(step > r.warmup_steps for step in r.steps))  # checks after the warm-up
+    for sign in SIGNS:  # at how many checks, and from which step on, each sign was seen
+        record(f"{key}_{sign}_seen", r.times_seen.get(sign, 0))
+        record(f"{key}_{sign}_first", r.first_seen.get(sign))
+first_judged = min(s for s in r.steps if s > r.warmup_steps)
+record("first_judged", first_judged)  # the first check after the warm-up
+firsts = sorted({step for run in results.values() for step in run.health.first_seen.values()})
+record("first_seen_steps", firsts)
+# the sentence the lesson's Exercise 2 asks about
+if firsts == [first_judged]:
+    sentence = f"All warnings of the docs run first appear at step {first_judged}"
+elif firsts:
+    steps = ", ".join(map(str, firsts[:-1])) + (" and " if len(firsts) > 1 else "") + str(firsts[-1])
+    sentence = f"The warnings of the docs run first appear at step{'s' if len(firsts) > 1 else ''} {steps}"
+else:
+    sentence = "No warning appears in the docs run"
+record("first_seen_sentence", sentence)
 
 # %%
 # The readings
