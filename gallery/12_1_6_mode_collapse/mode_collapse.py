@@ -5,12 +5,14 @@ Mode collapse on the ring and the grid, and what fixes it
 Lesson :ref:`module-12-1-6-mode-collapse`, the lesson's script.
 
 Two standard tests of whether a GAN covers *all* of its data: the ring of 8
-Gaussians (radius 2, standard deviation 0.02) and the grid of 25 (centres at -4,
--2, 0, 2, 4 on each axis, standard deviation 0.05).  A plain GAN is trained on both
-and watched over training; then the fixes of the lesson, each a small change to the
-same recipe, are scored the way the mode-collapse papers score them: 2,500 samples,
-a sample is *high quality* within 3 standard deviations of its nearest mode, a mode
-is *covered* by at least 20 high-quality samples.
+Gaussians (radius 2, standard deviation 0.02, the ring of the unrolled-GAN paper) and
+the grid of 25 (centres at -4, -2, 0, 2, 4 on each axis, standard deviation 0.05).  A
+plain GAN is trained on both and watched over training; then the fixes of the lesson,
+each a small change to the same recipe, are scored on 2,500 samples: a sample is
+*high quality* within 3 standard deviations of its nearest mode, as in the
+mode-collapse papers.  Modes are counted by two rules side by side: the papers'
+(a mode is *captured* by a single high-quality sample) and this course's stricter one
+(a mode is *covered* by at least 20).
 
 Run it yourself::
 
@@ -47,6 +49,7 @@ from dataclasses import replace
 
 from modules.cli import Option, at_least, name_list, one_of, parse_script_args, positive, save_samples
 from modules.data import toy_target
+from modules.results import record
 from modules.plotting import plot_2d_panels, plot_2d_progress
 from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.tricks import TRICKS
@@ -129,31 +132,43 @@ for name in ("ring", "grid"):
 # Our numbers next to the published ones
 # --------------------------------------
 # VEEGAN (Srivastava et al., 2017, Table 1) evaluated a GAN, an unrolled GAN and
-# their own VEEGAN on the same two targets with the same metrics.  Their networks,
-# training lengths and seeds differ from ours, so agreement in the *pattern* is
-# what to look for, not in the digits.
+# their own VEEGAN on a ring and a grid with the same high-quality rule.  Their ring
+# is smaller (radius 1, standard deviation 0.01), and their networks, training
+# lengths and seeds differ from ours, so agreement in the *pattern* is what to look
+# for, not in the digits.  Their mode counts use the papers' rule (a mode is captured
+# by one high-quality sample), so ours are printed by that rule ("modes") and by the
+# course's rule of 20 ("20+").
 
 PUBLISHED = {  # (modes, % high quality) on the ring and on the grid, as published
     "GAN": ((1.0, 99.3), (3.3, 0.5)),
     "Unrolled GAN": ((7.6, 35.6), (23.6, 16.0)),
     "VEEGAN": ((8.0, 52.9), (24.6, 40.0)),
 }
-print(f"\n{'':<28}{'ring of 8':>20}{'grid of 25':>22}")
-print(f"{'':<28}{'modes':>9}{'HQ %':>11}{'modes':>11}{'HQ %':>11}")
+print(f"\n{'':<28}{'ring of 8':>24}{'grid of 25':>26}")
+print(f"{'':<28}{'modes':>9}{'20+':>6}{'HQ %':>9}{'modes':>11}{'20+':>6}{'HQ %':>9}")
 for name, (r, g) in PUBLISHED.items():
-    print(f"{'published: ' + name:<28}{r[0]:>9.1f}{r[1]:>11.1f}{g[0]:>11.1f}{g[1]:>11.1f}")
+    print(f"{'published: ' + name:<28}{r[0]:>9.1f}{'-':>6}{r[1]:>9.1f}{g[0]:>11.1f}{'-':>6}{g[1]:>9.1f}")
 for fix in ["vanilla", *dict.fromkeys([*args.fixes, *args.grid_fixes])]:
     cells = []
-    for name in ("ring", "grid"):
+    for name, width in (("ring", 9), ("grid", 11)):
         run = runs.get((name, fix))
-        cells += [f"{run.coverage.modes_covered:>9d}", f"{100 * run.coverage.high_quality:>11.1f}"] if run else [f"{'-':>9}", f"{'-':>11}"]
-    print(f"{'ours: ' + fix:<28}{cells[0]}{cells[1]}{cells[2].rjust(11)}{cells[3]}")
+        if run is None:
+            cells += [f"{'-':>{width}}", f"{'-':>6}", f"{'-':>9}"]
+            continue
+        c = run.coverage
+        cells += [f"{c.modes_captured:>{width}d}", f"{c.modes_covered:>6d}", f"{100 * c.high_quality:>9.1f}"]
+        # the page quotes these: modes by both rules, the HQ share in per cent
+        record(f"{name}_{fix}_captured", c.modes_captured)
+        record(f"{name}_{fix}_covered", c.modes_covered)
+        record(f"{name}_{fix}_hq", 100 * c.high_quality, ".1f")
+    print(f"{'ours: ' + fix:<28}{''.join(cells)}")
 
 # %%
 # The target
 # ----------
 # A fix "solves" both tests when it covers all 8 ring modes and at least 24 of the
-# 25 grid modes with at least 90% high-quality samples on both.
+# 25 grid modes with at least 90% high-quality samples on both (modes covered by
+# this course's rule of 20 high-quality samples).
 
 solved = [
     fix
@@ -164,6 +179,8 @@ solved = [
     and min(runs["ring", fix].coverage.high_quality, runs["grid", fix].coverage.high_quality) >= 0.9
 ]
 print(f"\nfixes meeting the target (8/8 ring, >=24/25 grid, >=90% high quality on both): {', '.join(solved) or 'none'}")
+record("solved", solved)
 grid_runs = [(fix, run) for (t, fix), run in runs.items() if t == "grid" and fix != "vanilla"] or [("vanilla", runs["grid", "vanilla"])]
 best_fix, best = max(grid_runs, key=lambda item: (item[1].coverage.modes_covered, item[1].coverage.high_quality))
+record("best_grid_fix", best_fix)
 save_samples(args.save_samples, best.samples)

@@ -1,0 +1,69 @@
+"""Lesson 12.1.6 Mode Collapse: the claims about its runs.
+
+``mode_collapse.py`` records, for every run it scores (``<target>_<fix>``, target
+``ring`` or ``grid``), the modes captured by the papers' rule (``_captured``: one
+high-quality sample is enough), the modes covered by this course's rule (``_covered``:
+at least 20) and the high-quality share in per cent (``_hq``), and the fixes that meet
+the lesson's target (``solved``).
+"""
+
+from lesson_gates import Gate
+
+L, S = "12.1.6", "mode_collapse"
+# The published VEEGAN Table 1 numbers the lesson compares with (mode counts by the
+# papers' rule, HQ in per cent).
+PUBLISHED_RING_HQ = {"Unrolled GAN": 35.6, "VEEGAN": 52.9}
+PUBLISHED_GRID = {"GAN": (3.3, 0.5), "VEEGAN": (24.6, 40.0)}
+
+GATES = [
+    Gate(
+        L, S,
+        "the plain GAN fails on the ring: it covers at most 1 of the 8 modes",
+        lambda r: r["ring_vanilla_covered"] <= 1,
+        shows=("ring_vanilla_captured", "ring_vanilla_covered", "ring_vanilla_hq"),
+    ),
+    Gate(
+        L, S,
+        "minibatch std meets the target: 8/8 ring, >=24/25 grid, >=90% HQ on both",
+        lambda r: "minibatch_std" in r["solved"],
+        shows=("ring_minibatch_std_covered", "ring_minibatch_std_hq", "grid_minibatch_std_covered", "grid_minibatch_std_hq"),
+    ),
+    Gate(
+        L, S,
+        "minibatch std covers all 25 grid modes and all 8 ring modes",
+        lambda r: r["ring_minibatch_std_covered"] == 8 and r["grid_minibatch_std_covered"] == 25,
+        shows=("ring_minibatch_std_covered", "grid_minibatch_std_covered"),
+    ),
+    Gate(
+        L, S,
+        "unrolled covers all 8 ring modes",
+        lambda r: r["ring_unrolled_covered"] == 8,
+        shows=("ring_unrolled_captured", "ring_unrolled_covered", "ring_unrolled_hq"),
+    ),
+    Gate(
+        L, S,
+        "packing does not meet the target on the ring in the docs budget (low HQ)",
+        lambda r: r["ring_pack_covered"] < 8 and r["ring_pack_hq"] < 50,
+        shows=("ring_pack_captured", "ring_pack_covered", "ring_pack_hq"),
+    ),
+    Gate(
+        L, S,
+        "the working fixes' HQ shares are well above the published ones (>= 10 points)",
+        lambda r: min(r["ring_minibatch_std_hq"], r["ring_unrolled_hq"]) >= max(PUBLISHED_RING_HQ.values()) + 10
+        and r["grid_minibatch_std_hq"] >= PUBLISHED_GRID["VEEGAN"][1] + 10,
+        shows=("ring_minibatch_std_hq", "ring_unrolled_hq", "grid_minibatch_std_hq"),
+    ),
+    Gate(
+        L, S,
+        "the plain GAN's grid run is a partial failure, far from the published GAN's",
+        lambda r: 0 < r["grid_vanilla_covered"] < 25 and r["grid_vanilla_captured"] >= 3 * PUBLISHED_GRID["GAN"][0],
+        shows=("grid_vanilla_captured", "grid_vanilla_covered", "grid_vanilla_hq"),
+    ),
+    Gate(
+        L, S,
+        "label smoothing alone leaves the ring run collapsed (<= 1 mode, < 5% HQ)",
+        lambda r: r["ring_label_smoothing_covered"] <= 1 and r["ring_label_smoothing_hq"] < 5,
+        shows=("ring_label_smoothing_captured", "ring_label_smoothing_covered", "ring_label_smoothing_hq"),
+        args=("--fixes", "label_smoothing"),
+    ),
+]
