@@ -47,10 +47,12 @@ DOCS_PRESET = {"ring_steps": 2000, "ring_lr": 2e-3, "grid_steps": 6000, "grid_ba
 # %%
 from dataclasses import replace
 
+import torch
+
 from modules.cli import Option, at_least, name_list, one_of, parse_script_args, positive, save_samples
 from modules.data import toy_target
-from modules.results import record
 from modules.plotting import plot_2d_panels, plot_2d_progress
+from modules.results import record
 from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.tricks import TRICKS
 
@@ -116,6 +118,41 @@ runs = toy_runs_or_exit(
 targets = {"ring": toy_target("ring"), "grid": toy_target("grid")}
 fig = plot_2d_progress({"ring": runs["ring", "vanilla"].snapshots}, targets["ring"], label="vanilla_ring")
 fig = plot_2d_progress({"grid": runs["grid", "vanilla"].snapshots}, targets["grid"], label="vanilla_grid")
+
+# %%
+# The ring figure in numbers: at every snapshot, how widely G's samples spread (their
+# per-axis standard deviation over the data's) and where they are (the angle of
+# their mean, in degrees).  A narrow spread whose angle keeps changing is a hop.
+
+real = targets["ring"](2500, generator=torch.Generator().manual_seed(0))
+snaps = runs["ring", "vanilla"].snapshots
+spread = [float(x.std(0).mean() / real.std(0).mean()) for _, x in snaps]
+angle = [float(torch.atan2(x[:, 1].mean(), x[:, 0].mean()).rad2deg()) for _, x in snaps]
+for (step, _), s_, a in zip(snaps, spread, angle):
+    print(f"ring, vanilla, step {step:>5}: spread {s_:.2f} x the data's, at {a:+4.0f} degrees")
+record("ring_vanilla_snapshot_steps", [step for step, _ in snaps])
+record("ring_vanilla_snapshot_spread", spread)
+record("ring_vanilla_snapshot_angle", angle)
+
+# %%
+# What the health monitor saw
+# ---------------------------
+# Every run is watched by the health monitor of lesson 12.1.5: it compares the
+# spread of G's samples on fixed noise with the data's, and D's average verdicts.
+# Its last check of the plain GAN and of the minibatch standard deviation on the
+# ring, and the warning signs it raised:
+
+for fix in ("vanilla", "minibatch_std"):
+    if ("ring", fix) not in runs:
+        continue
+    r = runs["ring", fix].health
+    print(f"\nring, {fix}: last check: D(x) = {r.d_real[-1]:.2f}, D(G(z)) = {r.d_fake[-1]:.2f}, G's spread = {r.spread[-1]:.2f} x the data's")
+    for line in r.lines():
+        print(f"  {line}")
+    record(f"ring_{fix}_d_real", r.d_real[-1], ".2f")
+    record(f"ring_{fix}_d_fake", r.d_fake[-1], ".2f")
+    record(f"ring_{fix}_spread", r.spread[-1], ".2f")
+    record(f"ring_{fix}_warnings", sorted(r.first_seen))
 
 # %%
 # The fixes, side by side
