@@ -61,9 +61,51 @@ GATES = [
     ),
     Gate(
         L, S,
-        "label smoothing alone leaves the ring run collapsed (<= 1 mode, < 5% HQ)",
-        lambda r: r["ring_label_smoothing_covered"] <= 1 and r["ring_label_smoothing_hq"] < 5,
+        "the ring run hops: collapsed (spread < 0.3) at every snapshot from the third on, moving >= 2 times",
+        lambda r: hops(r["ring_vanilla_snapshot_spread"], r["ring_vanilla_snapshot_angle"]),
+        shows=("ring_vanilla_snapshot_spread", "ring_vanilla_snapshot_angle"),
+    ),
+    Gate(
+        L, S,
+        "the untrained G (step 0) is collapsed: spread < 0.1 x the data's",
+        lambda r: r["ring_vanilla_snapshot_spread"][0] < 0.1,
+        shows=("ring_vanilla_snapshot_spread",),
+    ),
+    Gate(
+        L, S,
+        "the monitor flags the plain GAN as collapsing, its last spread < 0.3 x the data's",
+        lambda r: "g_collapsing" in r["ring_vanilla_warnings"] and r["ring_vanilla_spread"] < 0.3,
+        shows=("ring_vanilla_d_real", "ring_vanilla_d_fake", "ring_vanilla_spread", "ring_vanilla_warnings"),
+    ),
+    Gate(
+        L, S,
+        "the monitor does not flag the minibatch std run as collapsing",
+        lambda r: "g_collapsing" not in r["ring_minibatch_std_warnings"],
+        shows=("ring_minibatch_std_spread", "ring_minibatch_std_warnings"),
+    ),
+    Gate(
+        L, S,
+        "label smoothing alone leaves the ring run collapsed (<= 1 mode, < 5% HQ, flagged)",
+        lambda r: r["ring_label_smoothing_covered"] <= 1 and r["ring_label_smoothing_hq"] < 5
+        and "g_collapsing" in r["ring_label_smoothing_warnings"],
         shows=("ring_label_smoothing_captured", "ring_label_smoothing_covered", "ring_label_smoothing_hq"),
         args=("--fixes", "label_smoothing"),
     ),
+    # Exercise 4: packing and the plain GAN on the ring with the full preset's ring
+    # budget (6,000 steps at learning rate 1e-3); the grid runs are the docs run's.
+    Gate(
+        L, S,
+        "with the full ring budget, packing covers more ring modes than the plain GAN",
+        lambda r: r["ring_pack_covered"] > r["ring_vanilla_covered"],
+        shows=("ring_pack_captured", "ring_pack_covered", "ring_pack_hq", "ring_vanilla_covered", "ring_vanilla_hq"),
+        args=("--fixes", "pack", "--ring-steps", "6000", "--ring-lr", "1e-3"),
+    ),
 ]
+
+
+def hops(spread, angle, start=2):
+    """Collapsed (spread under 0.3 of the data's) at every snapshot from ``start`` on,
+    and the cluster's direction changes by more than half the gap between two ring
+    modes (22.5 degrees) at least twice between consecutive snapshots."""
+    moves = sum(abs((b - a + 180) % 360 - 180) > 22.5 for a, b in zip(angle[start:], angle[start + 1:]))
+    return all(s < 0.3 for s in spread[start:]) and moves >= 2
