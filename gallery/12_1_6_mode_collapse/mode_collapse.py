@@ -219,6 +219,19 @@ record(
     if vanilla["ring"].high_quality < 0.1
     else "happens to sit on a mode, so many of its samples are within 0.06 of that centre",
 )
+grid_ok = vanilla["grid"].modes_covered == vanilla["grid"].num_modes and vanilla["grid"].high_quality >= 0.9
+record(
+    "grid_vanilla_verdict",
+    ("no failure at all" if grid_ok else "a partial failure")
+    + (", and far from the published GAN's" if vanilla["grid"].modes_captured >= 10 else ", not far from the published GAN's"),
+)
+if ("ring", "pack") in runs:
+    record(
+        "ring_pack_reach",
+        "a few of its samples reach nearly every mode"
+        if runs["ring", "pack"].coverage.modes_captured >= 6
+        else "its samples reach only some of the modes",
+    )
 
 # %%
 # The target
@@ -237,6 +250,14 @@ solved = [
 ]
 print(f"\nfixes meeting the target (8/8 ring, >=24/25 grid, >=90% high quality on both): {', '.join(solved) or 'none'}")
 record("solved", solved)
+record(
+    "solved_sentence",
+    "one fix, the minibatch standard deviation, covers everything on both targets with more than 90% of its samples on a mode"
+    if solved == ["minibatch_std"]
+    else f"the fixes that meet the lesson's target here are: {', '.join(solved)}"
+    if solved
+    else "no fix meets the lesson's target in this run",
+)
 grid_runs = [(fix, run) for (t, fix), run in runs.items() if t == "grid" and fix != "vanilla"] or [("vanilla", runs["grid", "vanilla"])]
 best_fix, best = max(grid_runs, key=lambda item: (item[1].coverage.modes_covered, item[1].coverage.high_quality))
 record("best_grid_fix", best_fix)
