@@ -251,6 +251,18 @@ solved = [
 print(f"\nfixes meeting the target (8/8 ring, >=24/25 grid, >=90% high quality on both): {', '.join(solved) or 'none'}")
 record("solved", solved)
 record(
+    "target_verdict",
+    "The minibatch standard deviation meets it" if "minibatch_std" in solved else "The minibatch standard deviation misses it in this run",
+)
+ring_full = [fix for (t, fix), run in runs.items() if t == "ring" and fix != "vanilla" and run.coverage.modes_covered == 8]
+words = {1: "one fix covers", 2: "two fixes cover", 3: "three fixes cover", 4: "four fixes cover"}
+record(
+    "ring_full_sentence",
+    f"{words.get(len(ring_full), f'{len(ring_full)} fixes cover')} all eight modes, by both rules: {', '.join(ring_full)}"
+    if ring_full
+    else "no fix covers all eight modes in this run",
+)
+record(
     "solved_sentence",
     "one fix, the minibatch standard deviation, covers everything on both targets with more than 90% of its samples on a mode"
     if solved == ["minibatch_std"]
