@@ -86,7 +86,7 @@ def test_every_decimal_is_a_setting_a_paper_or_checked_arithmetic():
     published = {f"{v:.1f}" for ring, grid in published_table().values() for v in (*ring, *grid)}
     text = one_line(lesson_text())
     for said in ("sits on one ring mode with 99.3% hq", "the published gan captures 3.3 modes with 0.5% hq",
-                 "far from the published gan's 3.3 modes with 0.5% hq"):
+                 "grid_vanilla_verdict` 3.3 modes with 0.5% hq"):
         assert said in text, said
     settings = {
         "0.01", "0.05", "0.06", "0.15",  # the rings' and the grid's widths, 3 std of each
