@@ -192,8 +192,10 @@ class GaussianMixture2D:
 
 def ring_of_gaussians(num_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
     """``num_modes`` blobs evenly spaced on a circle (the "ring of 8" of the
-    mode-collapse literature: radius 2, std 0.02; Metz et al., 2017; Srivastava et
-    al., 2017)."""
+    mode-collapse literature).  The defaults, radius 2 and std 0.02, are the ring of
+    the unrolled-GAN paper (Metz et al., 2017); VEEGAN (Srivastava et al., 2017) and
+    PacGAN (Lin et al., 2018) used radius 1 and std 0.01, the same ratio of gap to
+    width."""
     angles = [2 * math.pi * k / num_modes for k in range(num_modes)]
     centres = tuple((radius * math.cos(a), radius * math.sin(a)) for a in angles)
     return GaussianMixture2D("ring", centres, std)
@@ -201,7 +203,8 @@ def ring_of_gaussians(num_modes: int = 8, radius: float = 2.0, std: float = 0.02
 
 def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
     """``side`` x ``side`` blobs on a square grid centred at the origin (the "grid of
-    25": centres at -4, -2, 0, 2, 4 on each axis, std 0.05)."""
+    25" of VEEGAN, Srivastava et al., 2017, and PacGAN, Lin et al., 2018: centres at
+    -4, -2, 0, 2, 4 on each axis, std 0.05)."""
     offset = spacing * (side - 1) / 2
     coords = [spacing * i - offset for i in range(side)]
     centres = tuple((x, y) for x in coords for y in coords)
