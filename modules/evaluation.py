@@ -7,7 +7,8 @@ images, where the features come from a pretrained network (a
 (:class:`InceptionFeatures`).  On those features:
 
 * :func:`frechet_distance` (FID with Inception features): summarise each set by a
-  Gaussian and measure how far apart the two Gaussians are.  One number, lower is
+  Gaussian and measure how far apart the two Gaussians are (the squared Fréchet, or
+  2-Wasserstein, distance).  One number, lower is
   better, but biased upwards for small samples.
 * :func:`kernel_inception_distance` (KID): a squared maximum mean discrepancy with a
   polynomial kernel; unbiased, so it can be compared across sample sizes.
@@ -170,7 +171,8 @@ def _trace_sqrt_product(cov_a: torch.Tensor, cov_b: torch.Tensor) -> torch.Tenso
 def frechet_distance_from_statistics(
     mu_a: torch.Tensor, cov_a: torch.Tensor, mu_b: torch.Tensor, cov_b: torch.Tensor, eps: float = 1e-6
 ) -> float:
-    r"""The Fréchet distance between the Gaussians N(mu_a, cov_a) and N(mu_b, cov_b):
+    r"""The *squared* Fréchet (2-Wasserstein) distance between the Gaussians
+    N(mu_a, cov_a) and N(mu_b, cov_b), as FID reports it:
 
     .. math:: \lVert \mu_a - \mu_b \rVert^2 + \operatorname{tr}\big(\Sigma_a + \Sigma_b - 2 (\Sigma_a \Sigma_b)^{1/2}\big)
 
@@ -209,8 +211,9 @@ def frechet_distance_from_statistics(
 
 @_one_thread
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor, eps: float = 1e-6) -> float:
-    r"""The Fréchet distance between two clouds of feature vectors, each summarised
-    by a Gaussian (mean and covariance, :func:`feature_statistics`):
+    r"""The *squared* Fréchet (2-Wasserstein) distance between two clouds of feature
+    vectors, each summarised by a Gaussian (mean and covariance,
+    :func:`feature_statistics`), as FID reports it:
 
     .. math:: \lVert \mu_a - \mu_b \rVert^2 + \operatorname{tr}\big(\Sigma_a + \Sigma_b - 2 (\Sigma_a \Sigma_b)^{1/2}\big)
 

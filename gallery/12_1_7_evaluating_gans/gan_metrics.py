@@ -66,6 +66,7 @@ from modules.evaluation import (
 from modules.metrics import nearest_neighbours
 from modules.plotting import plot_distance_histograms, plot_metric_cases, plot_metrics_over_training, plot_sample_size_bias
 from modules.recipes import CONDITIONAL_PRESETS, DCGAN_PRESETS, pretrained_gan
+from modules.results import record
 
 
 def size_list(text):
@@ -147,11 +148,29 @@ def evaluate(images: torch.Tensor, reference: torch.Tensor = real_features) -> d
         metric_error(err)
 
 
-def row(name: str, m: dict[str, float]) -> str:
+def kid_format(kid: float) -> str:
     # KID's scale follows the features' (a cubic kernel): thousands for the digit
     # classifier's features, hundredths for Inception's
-    kid = f"{m['kid']:.2f}" if abs(m["kid"]) >= 1 else f"{m['kid']:.4f}"
+    return ".2f" if abs(kid) >= 1 else ".4f"
+
+
+FORMATS = {"fid": ".2f", "kid_std": ".2f", "precision": ".3f", "recall": ".3f", "is": ".2f"}
+
+
+def row(name: str, m: dict[str, float]) -> str:
+    kid = format(m["kid"], kid_format(m["kid"]))
     return f"{name:<24} {m['fid']:>8.2f} {kid:>9} {m['precision']:>10.3f} {m['recall']:>7.3f} {m['is']:>6.2f}"
+
+
+def record_metrics(prefix: str, m: dict[str, float]) -> None:
+    """Record every metric of one row for the lesson: ``<prefix>_fid``, ``<prefix>_kid``..."""
+    for key, value in m.items():
+        record(f"{prefix}_{key}", value, kid_format(value) if key == "kid" else FORMATS[key])
+
+
+def listing(items: list[str]) -> str:
+    """``"a, b and c"``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 HEADER = f"{'':<24} {'FID':>8} {'KID':>9} {'precision':>10} {'recall':>7} {'IS':>6}"
@@ -166,6 +185,8 @@ HEADER = f"{'':<24} {'FID':>8} {'KID':>9} {'precision':>10} {'recall':>7} {'IS':
 
 floor = evaluate(real[:half], judge.features(real[half : 2 * half]))
 print(f"\n{HEADER}\n{row(f'real vs real ({half} each)', floor)}")
+record_metrics("floor", floor)
+record("half", half, ",")
 
 # %%
 # The DCGAN over training
@@ -182,6 +203,33 @@ for step, _ in dcgan.history.weights:
     print(row(f"{step}", progress[step]))
 
 steps = list(progress)
+record("progress", {str(s): m for s, m in progress.items()})
+# The flat phase: every step up to this one keeps at least 3/4 of the first FID
+fids = [progress[s]["fid"] for s in steps]
+flat = 0
+while flat + 1 < len(steps) and fids[flat + 1] > 0.75 * fids[0]:
+    flat += 1
+flat_steps = steps[: flat + 1]
+record("flat_until", steps[flat])
+record("dcgan_fid_first", fids[0], ".2f")
+record("flat_fid_last", fids[flat], ".2f")
+record("flat_kid_min", min(progress[s]["kid"] for s in flat_steps), ".2f")
+record("flat_is_max", max(progress[s]["is"] for s in flat_steps), ".2f")
+record("flat_pr_max", max(max(progress[s]["precision"], progress[s]["recall"]) for s in flat_steps), ".3f")
+record("fid_after_flat", listing([f"{fids[i]:.2f} at step {steps[i]}" for i in range(flat + 1, len(steps))]) if flat + 1 < len(steps) else "none")
+record("fid_fall", fids[0] / fids[-1], ".0f")
+first_p = next((s for s in steps if progress[s]["precision"] > 0), None)
+first_r = next((s for s in steps if progress[s]["recall"] > 0), None)
+if first_p is None and first_r is None:
+    onset = "Neither ever leaves 0."
+elif first_r is None or (first_p is not None and first_p < first_r):
+    onset = f"Precision appears first ({progress[first_p]['precision']:.3f} at step {first_p}), then recall."
+elif first_p is None or first_r < first_p:
+    onset = f"Recall appears first ({progress[first_r]['recall']:.3f} at step {first_r}), then precision."
+else:
+    onset = f"Precision and recall appear together, at step {first_p}."
+record("pr_onset", onset)
+
 fig = plot_metrics_over_training(steps, {key: [progress[s][key] for s in steps] for key in ("fid", "kid", "precision", "recall")}, floor)
 
 # %%
@@ -196,6 +244,10 @@ final = {"DCGAN": progress[steps[-1]], "conditional DCGAN": evaluate(generated_i
 print(f"\nfinal generators ({dcgan_recipe.steps} and {cgan_recipe.steps} steps)\n{HEADER}")
 for name, m in final.items():
     print(row(name, m))
+record_metrics("dcgan", final["DCGAN"])
+record_metrics("cgan", final["conditional DCGAN"])
+record("dcgan_steps", dcgan_recipe.steps, ",")
+record("cgan_steps", cgan_recipe.steps, ",")
 
 # %%
 # Flaws with known answers
@@ -234,6 +286,11 @@ print(f"\nconstructed cases, against the {half} 'training' images\n{HEADER}")
 for name, m in scores.items():
     print(row(name, m))
 fig = plot_metric_cases(cases, scores)
+short = {"held-out real": "held", "half the classes": "classes", "half junk": "junk", "blurred": "blurred", "noisy": "noisy", "copies of training set": "copies"}
+for name, m in scores.items():
+    record_metrics(f"case_{short[name]}", m)
+by_fid = sorted(scores, key=lambda name: scores[name]["fid"])
+record("fid_ranking", listing([f"{name.removesuffix(' of training set')} ({scores[name]['fid']:.2f})" for name in by_fid]))
 
 # %%
 # The check that catches a copier
@@ -250,6 +307,9 @@ distances = {
 print("\nmedian Euclidean distance to the nearest 'training' image (all pixel values, images in [-1, 1]):")
 for name, d in distances.items():
     print(f"  {name:<24} {d.median():.2f}   (share closer than 1.0: {(d < 1.0).float().mean():.1%})")
+for name, key in (("held-out real", "held"), ("DCGAN samples", "dcgan"), ("copies of training set", "copies")):
+    record(f"nearest_{key}", distances[name].median(), ".2f")
+    record(f"closer_{key}", (distances[name] < 1.0).float().mean(), ".1%")
 fig = plot_distance_histograms(distances)
 
 # %%
@@ -276,6 +336,26 @@ for n in args.sizes:
     f, k = bias[n]
     se = lambda t: t.std(unbiased=False).item() / len(t) ** 0.5  # noqa: E731
     print(f"  N = {n:>5}: FID {f.mean():7.2f} +- {f.std(unbiased=False):6.2f} [{se(f):5.2f}]   KID {k.mean():9.2f} +- {k.std(unbiased=False):8.2f} [{se(k):6.2f}]")
+
+record("bias", {n: {"fid_mean": f.mean(), "fid_std": f.std(unbiased=False), "kid_mean": k.mean(), "kid_std": k.std(unbiased=False), "kid_min": k.min()} for n, (f, k) in bias.items()})
+fid_means = {n: bias[n][0].mean().item() for n in args.sizes}
+kid_means = {n: bias[n][1].mean().item() for n in args.sizes}
+kid_ses = {n: bias[n][1].std(unbiased=False).item() / args.repeats**0.5 for n in args.sizes}
+first_n, last_n = args.sizes[0], args.sizes[-1]
+record("bias_fid_means", listing([f"{fid_means[n]:.2f} at " + (f"N = {n}" if n == first_n else f"{n}") for n in args.sizes]))
+nfid = [n * fid_means[n] for n in args.sizes]
+record("nfid_low", 100 * int(min(nfid) // 100), ",")
+record("nfid_high", 100 * int(-(-max(nfid) // 100)), ",")
+record("bias_fid_first", fid_means[first_n], ".2f")
+record("bias_fid_last", fid_means[last_n], ".2f")
+record("bias_fid_fall", fid_means[first_n] / fid_means[last_n], ".0f")
+record("bias_kid_means", listing([f"{kid_means[n]:.2f}" for n in args.sizes]))
+record("bias_kid_ses", listing([f"{kid_ses[n]:.2f}" for n in args.sizes]))
+record("bias_kid_z_max", max(abs(kid_means[n]) / kid_ses[n] for n in args.sizes), ".1f")
+record("bias_kid_std_first", bias[first_n][1].std(unbiased=False), ".2f")
+record("bias_kid_min_first", bias[first_n][1].min(), ".2f")
+record("bias_first_n", first_n)
+record("bias_last_n", last_n)
 
 fig = plot_sample_size_bias(
     args.sizes,
