@@ -122,12 +122,18 @@ print(f"PatchGAN: {args.d_layers} stride-2 layers, each logit sees a {patch}x{pa
 
 constant = best_constant_l1(held_out.targets)
 errors = {name: held_out_l1(trainer, held_out) for name, trainer in runs.items()}
-print(f"best constant output: held-out L1 {record('constant', constant, '.4f')}")
-KEYS = {"L1 + GAN": "l1", "GAN only": "plain"}  # the names the lesson's results go by
+print(f"best constant output: held-out L1 {constant:.4f}")
 for name, error in errors.items():
     weight = recipes[name].l1_weight
-    share = f" ({record(KEYS[name] + '_share', error / constant, '.0%')} of the constant's)" if constant > 0 else ""  # a single held-out pair is its own median
-    print(f"{name} (L1 weight {weight:g}): held-out L1 {record(KEYS[name] + '_error', error, '.4f')}{share}")
+    share = f" ({error / constant:.0%} of the constant's)" if constant > 0 else ""  # a single held-out pair is its own median
+    print(f"{name} (L1 weight {weight:g}): held-out L1 {error:.4f}{share}")
+
+KEYS = {"L1 + GAN": "l1", "GAN only": "plain"}  # the names the lesson's results go by
+record("constant", constant, ".4f")
+for name, error in errors.items():
+    record(f"{KEYS[name]}_error", error, ".4f")
+    if constant > 0:
+        record(f"{KEYS[name]}_share", error / constant, ".0%")
 
 # %%
 # Outputs over training
