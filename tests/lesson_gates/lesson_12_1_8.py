@@ -52,8 +52,8 @@ GATES = [
     Gate(
         "12.1.8",
         "cyclegan",
-        "cycle run: B -> A recognised about as often as real digits (within 3 points, >= 80%)",
-        lambda r: r["cycle_recognised_ba"] >= 0.8 and r["digit_accuracy"] - r["cycle_recognised_ba"] < 0.03,
+        "cycle run: B -> A recognised about as often as real digits (within 5 points, >= 80%)",
+        lambda r: r["cycle_recognised_ba"] >= 0.8 and r["digit_accuracy"] - r["cycle_recognised_ba"] < 0.05,
         shows=("cycle_recognised_ba", "digit_accuracy"),
     ),
     # cyclegan: Concept 6, the run without the cycle loss
