@@ -113,6 +113,14 @@ def test_roles_name_what_the_scripts_record():
     assert re.findall(r"^\.\. build-output:: (\w+)$", lesson_text(), re.M) == ["pix2pix", "cyclegan"]
 
 
+def test_answers_do_not_send_the_student_to_find_out():
+    """An exercise answer gives the answer (or the signs to read, where the build runs
+    no such variant), never just "run it and see"."""
+    text = one_line(lesson_text())
+    for phrase in ("run it and read", "read your own", "for you to find out", "run it and see"):
+        assert phrase not in text, phrase
+
+
 def test_quick_start_shows_pix2pix_and_its_whole_output():
     quick = section(lesson_text(), "Quick Start", "Core Concepts")
     first = re.search(r"literalinclude:: /gallery/12_1_8_image_translation/(\w+)\.py", quick)
