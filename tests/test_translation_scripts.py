@@ -116,3 +116,25 @@ def test_stylegan_lite_prints_the_same_for_a_cached_run(tmp_path):
     assert fresh.returncode == cached.returncode == 0, fresh.stderr[-2000:] + cached.stderr[-2000:]
     assert len(list(tmp_path.glob("stylegan-*.pt"))) == 1
     assert fresh.stdout == cached.stdout and fresh.stdout.count("\nstep ") == 5
+
+
+@pytest.mark.parametrize(
+    "script,args,names",
+    [
+        ("pix2pix", ("--steps", "2", "--scenes", "60"), ("constant", "l1_error", "l1_share", "plain_error", "plain_share", "l1_curve", "plain_curve", "curve_steps", "patch")),
+        ("cyclegan", ("--steps", "2"), ("judge_a", "judge_b", "digit_accuracy", *(f"{run}_{key}" for run in ("cycle", "plain") for key in ("cycle_a", "cycle_b", "error_ab", "error_ba", "as_b", "as_a", "recognised_ba", "other_digit")))),
+    ],
+    ids=["pix2pix", "cyclegan"],
+)
+def test_translation_scripts_record_what_lesson_12_1_8_quotes(script, args, names, tmp_path):
+    """The values lesson 12.1.8's roles and quality gates read are recorded, for both
+    runs, and each shows as the script prints it."""
+    import json
+
+    env = {"GAN_COURSE_CACHE": str(tmp_path / "cache"), "GAN_COURSE_RESULTS": str(tmp_path / "results")}
+    run = run_script(script, *DOCS, *args, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    records = json.loads((tmp_path / "results" / f"{script}.json").read_text(encoding="utf-8"))
+    assert set(names) <= set(records), sorted(set(names) - set(records))
+    shown = [records[name]["text"] for name in names if not isinstance(records[name]["value"], list)]
+    assert all(text in run.stdout for text in shown), [t for t in shown if t not in run.stdout]

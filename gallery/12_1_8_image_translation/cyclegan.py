@@ -59,6 +59,7 @@ import torch
 from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
 from modules.plotting import plot_image_columns, plot_image_panels, plot_training_curves
 from modules.recipes import ClassifierRecipe, pretrained_classifier
+from modules.results import record
 from modules.training import TrainingDiverged
 from modules.translation_data import STYLES
 from modules.translation_recipes import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate, translation_options, translation_size
@@ -127,16 +128,19 @@ main = runs["cycle" if recipe.cycle_weight > 0 else "GAN only"]
 
 judge = train_domain_classifier(domains, seed=args.seed)
 digits, accuracy = or_exit(pretrained_classifier, ClassifierRecipe(image_size=args.image_size))
-print(f"domain classifier: {judge.is_b(domains.test_b.tensors()[0]).float().mean().item():.1%} of held-out B and "
-      f"{(~judge.is_b(domains.test_a.tensors()[0])).float().mean().item():.1%} of held-out A judged right")
-print(f"digit classifier: {accuracy:.1%} accurate on held-out real digits")
+judged_b = judge.is_b(domains.test_b.tensors()[0]).float().mean().item()
+judged_a = (~judge.is_b(domains.test_a.tensors()[0])).float().mean().item()
+print(f"domain classifier: {record('judge_b', judged_b, '.1%')} of held-out B and {record('judge_a', judged_a, '.1%')} of held-out A judged right")
+print(f"digit classifier: {record('digit_accuracy', accuracy, '.1%')} accurate on held-out real digits")
+KEYS = {"cycle": "cycle", "GAN only": "plain"}  # the names the lesson's results go by
 reports = {}
 for name, trainer in runs.items():
     reports[name] = r = cycle_report(trainer, domains, judge, digits)
+    shown = {key: record(f"{KEYS[name]}_{key}", value, ".1%" if key in ("as_b", "as_a", "recognised_ba") else ".3f") for key, value in r.items()}
     print(
-        f"{name:>8}: cycle error A->B->A {r['cycle_a']:.3f}, B->A->B {r['cycle_b']:.3f} (another digit: {r['other_digit']:.3f}); "
-        f"A->B judged B {r['as_b']:.1%}, B->A judged A {r['as_a']:.1%}; "
-        f"B->A recognised as its digit {r['recognised_ba']:.1%}; error to the correct answer A->B {r['error_ab']:.3f}, B->A {r['error_ba']:.3f}"
+        f"{name:>8}: cycle error A->B->A {shown['cycle_a']}, B->A->B {shown['cycle_b']} (another digit: {shown['other_digit']}); "
+        f"A->B judged B {shown['as_b']}, B->A judged A {shown['as_a']}; "
+        f"B->A recognised as its digit {shown['recognised_ba']}; error to the correct answer A->B {shown['error_ab']}, B->A {shown['error_ba']}"
     )
 
 # %%

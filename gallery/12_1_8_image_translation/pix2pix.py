@@ -55,6 +55,7 @@ import torch
 
 from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
 from modules.plotting import plot_curves, plot_image_columns, plot_training_curves
+from modules.results import record
 from modules.training import TrainingDiverged
 from modules.translation_data import best_constant_l1
 from modules.translation_models import receptive_field
@@ -110,7 +111,8 @@ try:
 except TrainingDiverged as err:
     fail(str(err))
 main = runs["L1 + GAN" if recipe.l1_weight > 0 else "GAN only"]
-print(f"PatchGAN: {args.d_layers} stride-2 layers, each logit sees a {receptive_field(args.d_layers)}x{receptive_field(args.d_layers)} patch")
+patch = record("patch", receptive_field(args.d_layers))
+print(f"PatchGAN: {args.d_layers} stride-2 layers, each logit sees a {patch}x{patch} patch")
 
 # %%
 # Held-out error
@@ -126,6 +128,13 @@ for name, error in errors.items():
     share = f" ({error / constant:.0%} of the constant's)" if constant > 0 else ""  # a single held-out pair is its own median
     print(f"{name} (L1 weight {weight:g}): held-out L1 {error:.4f}{share}")
 
+KEYS = {"L1 + GAN": "l1", "GAN only": "plain"}  # the names the lesson's results go by
+record("constant", constant, ".4f")
+for name, error in errors.items():
+    record(f"{KEYS[name]}_error", error, ".4f")
+    if constant > 0:
+        record(f"{KEYS[name]}_share", error / constant, ".0%")
+
 # %%
 # Outputs over training
 # ---------------------
@@ -139,6 +148,8 @@ curves = {}
 for name, trainer in runs.items():
     errs = [held_out_l1(trainer, held_out, trainer.generator_at(epoch)) for epoch in epochs]
     curves[name] = (epochs, errs)
+    record(KEYS[name] + "_curve", errs)  # held-out L1 at each kept generator
+record("curve_steps", epochs)
 for epoch in epochs:
     columns[f"step {epoch}"] = translate(main.generator_at(epoch), held_out.inputs[show])
 columns["target"] = held_out.targets[show]

@@ -1,0 +1,81 @@
+"""Lesson 12.1.8 Image-to-Image Translation: the claims about its runs."""
+
+from lesson_gates import Gate
+
+GATES = [
+    # pix2pix: the Quick Start and the held-out error figure
+    Gate(
+        "12.1.8",
+        "pix2pix",
+        "L1 + GAN clearly beats the best constant output (below 70% of its error)",
+        lambda r: r["l1_share"] < 0.7,
+        shows=("constant", "l1_error", "l1_share"),
+    ),
+    Gate(
+        "12.1.8",
+        "pix2pix",
+        "the GAN-only run is worse than the best constant output (above 110% of its error)",
+        lambda r: r["plain_share"] > 1.1,
+        shows=("plain_error", "plain_share"),
+    ),
+    Gate(
+        "12.1.8",
+        "pix2pix",
+        "held-out error figure: L1 + GAN below the constant after step 0 and lowest at the end, GAN only above it",
+        lambda r: all(e < r["constant"] for e in r["l1_curve"][1:])
+        and all(e > r["constant"] for e in r["plain_curve"])
+        and r["l1_curve"][-1] < r["plain_curve"][-1],
+        shows=("constant", "l1_curve", "plain_curve"),
+    ),
+    # cyclegan: Concept 5, the judges and the run with the cycle loss
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "both judges are reliable: domain classifier >= 98% on each domain, digit classifier >= 95%",
+        lambda r: min(r["judge_a"], r["judge_b"]) >= 0.98 and r["digit_accuracy"] >= 0.95,
+        shows=("judge_b", "judge_a", "digit_accuracy"),
+    ),
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "cycle run: round-trip errors below a quarter of the distance between two digits",
+        lambda r: max(r["cycle_cycle_a"], r["cycle_cycle_b"]) < 0.25 * r["cycle_other_digit"],
+        shows=("cycle_cycle_a", "cycle_cycle_b", "cycle_other_digit"),
+    ),
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "cycle run: >= 90% of translations judged the target domain, each way",
+        lambda r: min(r["cycle_as_b"], r["cycle_as_a"]) >= 0.9,
+        shows=("cycle_as_b", "cycle_as_a"),
+    ),
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "cycle run: B -> A recognised about as often as real digits (within 5 points, >= 80%)",
+        lambda r: r["cycle_recognised_ba"] >= 0.8 and r["digit_accuracy"] - r["cycle_recognised_ba"] < 0.05,
+        shows=("cycle_recognised_ba", "digit_accuracy"),
+    ),
+    # cyclegan: Concept 6, the run without the cycle loss
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "GAN-only run keeps the digit too: >= 80% recognised, >= 90% judged the target domain",
+        lambda r: r["plain_recognised_ba"] >= 0.8 and min(r["plain_as_b"], r["plain_as_a"]) >= 0.9,
+        shows=("plain_recognised_ba", "plain_as_b", "plain_as_a"),
+    ),
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "GAN-only translations closer to the correct answer than the cycle run's, both ways (by 10%)",
+        lambda r: r["plain_error_ab"] < 0.9 * r["cycle_error_ab"] and r["plain_error_ba"] < 0.9 * r["cycle_error_ba"],
+        shows=("cycle_error_ab", "plain_error_ab", "cycle_error_ba", "plain_error_ba"),
+    ),
+    Gate(
+        "12.1.8",
+        "cyclegan",
+        "GAN-only round trips worse than the cycle run's, both ways (by 10%)",
+        lambda r: r["plain_cycle_a"] > 1.1 * r["cycle_cycle_a"] and r["plain_cycle_b"] > 1.1 * r["cycle_cycle_b"],
+        shows=("cycle_cycle_a", "plain_cycle_a", "cycle_cycle_b", "plain_cycle_b"),
+    ),
+]
