@@ -143,24 +143,6 @@ every = max(1, recipe.steps // 5)  # from the history: the same lines for a fres
 for i, step in enumerate(trainer.history.epoch):
     if step % every == 0:
         print(report(step, {key: getattr(trainer.history, key)[i] for key in ("d_real", "d_fake", "g_loss")}))
-
-# D's beliefs as the curves of the last figure show them (moving averages over 25
-# steps), from the first report on: what the lesson reads the game from.
-SMOOTH = 25
-history = trainer.history
-if len(history.epoch) >= SMOOTH:
-    kernel = np.ones(SMOOTH) / SMOOTH
-    avg = {key: np.convolve(getattr(history, key), kernel, mode="valid") for key in ("d_real", "d_fake")}
-    at = {step: i for i, step in enumerate(history.epoch[SMOOTH - 1 :])}
-    later = [i for step, i in at.items() if step >= every]
-    record("curve_d_real_min", float(avg["d_real"][later].min()), ".2f")
-    record("curve_d_fake_max", float(avg["d_fake"][later].max()), ".2f")
-    record("curve_edge_min", float((avg["d_real"][later] - avg["d_fake"][later]).min()), ".2f")
-    record("curve_lowest", float(min(avg["d_real"][later].min(), avg["d_fake"][later].min())), ".2f")
-    record("curve_highest", float(max(avg["d_real"][later].max(), avg["d_fake"][later].max())), ".2f")
-    # how far a printed line (one batch) lies from the curve at its step
-    jumps = [abs(history.d_fake[i] - avg["d_fake"][at[step]]) for i, step in enumerate(history.epoch) if step % every == 0 and step in at]
-    record("report_jump_max", max(jumps), ".2f")
 G = trainer.ema_generator if trainer.ema_generator is not None else trainer.generator
 G.eval()
 rng = torch.Generator().manual_seed(args.seed + 5)
@@ -194,7 +176,8 @@ fig = plot_mixing_grid(
     title=f"Styles 0-{args.crossover - 1} (layers up to {G.layer_resolutions()[max(0, args.crossover - 1)]}x{G.layer_resolutions()[max(0, args.crossover - 1)]}) from the row, the rest from the column" if args.crossover else "crossover 0: every style from the column",
 )
 same = max((G.mix(z[:16], z[:16], k) - G.generate(z[:16])).abs().max().item() for k in range(G.num_ws + 1))
-print(f"mixing a latent with itself, every crossover: largest pixel difference to the unmixed image {record('mixing_identity_diff', same, '.1e')}")
+print(f"mixing a latent with itself, every crossover: largest pixel difference to the unmixed image {same:.1e}")
+record("mixing_identity_diff", same, ".1e")
 
 # one pair of latents, the crossover moving from fine to coarse
 pair = trainer.noise_sampler(2, generator=rng)
@@ -256,14 +239,16 @@ columns["std over 32"] = (std / std.max().clamp_min(1e-8)) * 2 - 1
 fig = plot_image_columns(columns, label="noise", title=f"Same w, different noise (last column: white = {std.max().item():.3f})")
 change = (stack - stack.mean(dim=0)).abs().mean().item()
 spread_w = sample_spread(G.generate(z_big[:100]))
-print(f"noise: mean pixel change {record('noise_change', change, '.3f')}, against a spread of {record('noise_spread', spread_w, '.3f')} across latents")
+print(f"noise: mean pixel change {change:.3f}, against a spread of {spread_w:.3f} across latents")
+strengths = [layer.noise_strength.abs().mean().item() for layer in G.layers]
+print("learned noise strength (mean |strength| per layer): " + ", ".join(f"{r}x{r}: {s:.3f}" for r, s in zip(G.layer_resolutions(), strengths)))
+record("noise_change", change, ".3f")
+record("noise_spread", spread_w, ".3f")
 record("noise_ratio", spread_w / max(change, 1e-12), ".0f")
 record("noise_std_max", std.max().item(), ".3f")
-strengths = [layer.noise_strength.abs().mean().item() for layer in G.layers]
 record("noise_strengths", strengths)
 record("noise_strength_min", min(strengths), ".3f")
 record("noise_strength_max", max(strengths), ".3f")
-print("learned noise strength (mean |strength| per layer): " + ", ".join(f"{r}x{r}: {s:.3f}" for r, s in zip(G.layer_resolutions(), strengths)))
 
 # %%
 # Progressive growing
@@ -279,6 +264,27 @@ fig = plot_progressive_schedule(resolutions, 800_000)
 # %%
 # Losses and D's beliefs
 # ----------------------
+# Moving averages over 25 steps: the trend shows through the noise of single batches.
 
-fig = plot_training_curves(trainer.history, label="training_curves", smooth=25)
+SMOOTH = 25
+
+fig = plot_training_curves(trainer.history, label="training_curves", smooth=SMOOTH)
+
+# D's beliefs as the curves of the last figure show them (moving averages over 25
+# steps), from the first report on: what the lesson reads the game from.
+history = trainer.history
+if len(history.epoch) >= SMOOTH:
+    kernel = np.ones(SMOOTH) / SMOOTH
+    avg = {key: np.convolve(getattr(history, key), kernel, mode="valid") for key in ("d_real", "d_fake")}
+    at = {step: i for i, step in enumerate(history.epoch[SMOOTH - 1 :])}
+    later = [i for step, i in at.items() if step >= every]
+    record("curve_d_real_min", float(avg["d_real"][later].min()), ".2f")
+    record("curve_d_fake_max", float(avg["d_fake"][later].max()), ".2f")
+    record("curve_edge_min", float((avg["d_real"][later] - avg["d_fake"][later]).min()), ".2f")
+    record("curve_lowest", float(min(avg["d_real"][later].min(), avg["d_fake"][later].min())), ".2f")
+    record("curve_highest", float(max(avg["d_real"][later].max(), avg["d_fake"][later].max())), ".2f")
+    # how far a printed line (one batch) lies from the curve at its step
+    jumps = [abs(history.d_fake[i] - avg["d_fake"][at[step]]) for i, step in enumerate(history.epoch) if step % every == 0 and step in at]
+    if jumps:
+        record("report_jump_max", max(jumps), ".2f")
 plt.show()
