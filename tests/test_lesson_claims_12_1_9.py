@@ -194,7 +194,7 @@ def test_every_interpreted_result_has_a_gate():
     checked = {name for gate in GATES for name in gate.shows}
     for name in (
         "mixing_identity_diff", "spreads", "noise_ratio", "noise_strength_max", "curve_d_real_min",
-        "curve_d_fake_max", "background_fake", "crossover_share", "spread_share_psi_0_2",
+        "curve_d_fake_max", "background_fake", "crossover_share", "spread_share_psi_0_2", "curve_lowest",
     ):
         assert name in checked, name
 

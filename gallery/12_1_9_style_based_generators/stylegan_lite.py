@@ -201,6 +201,10 @@ for k in range(G.num_ws, -1, -1):
 record("crossover_share", share)
 for k in share:
     record(f"crossover_share_{k}", share[k], ".2f")
+# the fewest leading styles that keep the mixes nearer the first image
+nearer = min([k for k, v in share.items() if v < 0.5], default=G.num_ws)
+top = G.layer_resolutions()[nearer - 1]
+record("crossover_coarse_styles", f"style 0 (a {top}x{top} layer)" if nearer == 1 else f"styles 0 to {nearer - 1} (the layers up to {top}x{top})")
 print("crossover, 100 pairs: share of the way from the first image to the second: " + ", ".join(f"{k}: {s:.2f}" for k, s in share.items()))
 
 # %%
