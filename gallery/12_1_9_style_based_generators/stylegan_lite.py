@@ -49,11 +49,13 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 32, "d_width": 16
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from modules.cli import Option, at_least, fail, fraction, name_list, or_exit, parse_script_args, positive
 from modules.image_data import DATASETS
 from modules.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
+from modules.results import record
 from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
 from modules.training import TrainingDiverged
@@ -145,7 +147,18 @@ G = trainer.ema_generator if trainer.ema_generator is not None else trainer.gene
 G.eval()
 rng = torch.Generator().manual_seed(args.seed + 5)
 z = trainer.noise_sampler(64, generator=rng)
-fig = plot_image_panels({"real": dataset.sample(64, generator=rng), "StyleGAN-lite (psi = 1)": G.generate(z)}, label="samples")
+real = dataset.sample(64, generator=rng)
+fig = plot_image_panels({"real": real, "StyleGAN-lite (psi = 1)": G.generate(z)}, label="samples")
+
+
+def background(images):
+    """The mean of the darker half of each image's pixels: -1 is black."""
+    flat = images.flatten(1).sort(dim=1).values
+    return flat[:, : flat.shape[1] // 2].mean().item()
+
+
+record("background_real", background(real), ".2f")
+record("background_fake", background(G.generate(z)), ".2f")
 fig = plot_image_progress(trainer.history.snapshots, label="progress", n=16)
 
 # %%
@@ -164,6 +177,7 @@ fig = plot_mixing_grid(
 )
 same = max((G.mix(z[:16], z[:16], k) - G.generate(z[:16])).abs().max().item() for k in range(G.num_ws + 1))
 print(f"mixing a latent with itself, every crossover: largest pixel difference to the unmixed image {same:.1e}")
+record("mixing_identity_diff", same, ".1e")
 
 # one pair of latents, the crossover moving from fine to coarse
 pair = trainer.noise_sampler(2, generator=rng)
@@ -173,6 +187,25 @@ fig = plot_image_columns(
     label="crossover_strip",
     title="Styles from the first latent up to the crossover, from the second after it",
 )
+
+# Which styles decide the image?  For 100 pairs, where each crossover's mix lies
+# between its two sources: 0 = the image of the first latent (the coarse styles'
+# source), 1 = the image of the second.
+first, second = trainer.noise_sampler(100, generator=rng), trainer.noise_sampler(100, generator=rng)
+a, b = G.generate(first), G.generate(second)
+share = {}
+for k in range(G.num_ws, -1, -1):
+    m = G.mix(first, second, k)
+    to_a, to_b = (m - a).abs().flatten(1).mean(1), (m - b).abs().flatten(1).mean(1)
+    share[k] = (to_a / (to_a + to_b).clamp_min(1e-12)).mean().item()
+record("crossover_share", share)
+for k in share:
+    record(f"crossover_share_{k}", share[k], ".2f")
+# the fewest leading styles that keep the mixes nearer the first image
+nearer = min([k for k, v in share.items() if v < 0.5], default=G.num_ws)
+top = G.layer_resolutions()[nearer - 1]
+record("crossover_coarse_styles", f"style 0 (a {top}x{top} layer)" if nearer == 1 else f"styles 0 to {nearer - 1} (the layers up to {top}x{top})")
+print("crossover, 100 pairs: share of the way from the first image to the second: " + ", ".join(f"{k}: {s:.2f}" for k, s in share.items()))
 
 # %%
 # The truncation trick
@@ -185,6 +218,13 @@ fig = plot_image_columns(
 z_big = trainer.noise_sampler(500, generator=rng)
 spreads = {psi: sample_spread(G.generate(z_big, psi=psi)) for psi in args.psi}
 print("spread of 500 samples: " + ", ".join(f"psi={psi:g}: {s:.3f}" for psi, s in spreads.items()))
+record("spreads", {f"{psi:g}": s for psi, s in spreads.items()})
+for psi, s in spreads.items():
+    record(f"spread_psi_{psi:g}".replace(".", "_"), s, ".3f")
+if 1.0 in spreads and spreads[1.0] > 0:
+    for psi, s in spreads.items():
+        if psi != 1.0:
+            record(f"spread_share_psi_{psi:g}".replace(".", "_"), s / spreads[1.0], ".0%")
 fig = plot_image_columns({f"psi {psi:g}": G.generate(z[:6], psi=psi) for psi in args.psi}, label="truncation", title="Truncation: the same six latents, pulled towards the average w")
 
 # %%
@@ -206,6 +246,13 @@ spread_w = sample_spread(G.generate(z_big[:100]))
 print(f"noise: mean pixel change {change:.3f}, against a spread of {spread_w:.3f} across latents")
 strengths = [layer.noise_strength.abs().mean().item() for layer in G.layers]
 print("learned noise strength (mean |strength| per layer): " + ", ".join(f"{r}x{r}: {s:.3f}" for r, s in zip(G.layer_resolutions(), strengths)))
+record("noise_change", change, ".3f")
+record("noise_spread", spread_w, ".3f")
+record("noise_ratio", spread_w / max(change, 1e-12), ".0f")
+record("noise_std_max", std.max().item(), ".3f")
+record("noise_strengths", strengths)
+record("noise_strength_min", min(strengths), ".3f")
+record("noise_strength_max", max(strengths), ".3f")
 
 # %%
 # Progressive growing
@@ -221,6 +268,27 @@ fig = plot_progressive_schedule(resolutions, 800_000)
 # %%
 # Losses and D's beliefs
 # ----------------------
+# Moving averages over 25 steps: the trend shows through the noise of single batches.
 
-fig = plot_training_curves(trainer.history, label="training_curves", smooth=25)
+SMOOTH = 25
+
+fig = plot_training_curves(trainer.history, label="training_curves", smooth=SMOOTH)
+
+# D's beliefs as the curves of the last figure show them (moving averages over 25
+# steps), from the first report on: what the lesson reads the game from.
+history = trainer.history
+if len(history.epoch) >= SMOOTH:
+    kernel = np.ones(SMOOTH) / SMOOTH
+    avg = {key: np.convolve(getattr(history, key), kernel, mode="valid") for key in ("d_real", "d_fake")}
+    at = {step: i for i, step in enumerate(history.epoch[SMOOTH - 1 :])}
+    later = [i for step, i in at.items() if step >= every]
+    record("curve_d_real_min", float(avg["d_real"][later].min()), ".2f")
+    record("curve_d_fake_max", float(avg["d_fake"][later].max()), ".2f")
+    record("curve_edge_min", float((avg["d_real"][later] - avg["d_fake"][later]).min()), ".2f")
+    record("curve_lowest", float(min(avg["d_real"][later].min(), avg["d_fake"][later].min())), ".2f")
+    record("curve_highest", float(max(avg["d_real"][later].max(), avg["d_fake"][later].max())), ".2f")
+    # how far a printed line (one batch) lies from the curve at its step
+    jumps = [abs(history.d_fake[i] - avg["d_fake"][at[step]]) for i, step in enumerate(history.epoch) if step % every == 0 and step in at]
+    if jumps:
+        record("report_jump_max", max(jumps), ".2f")
 plt.show()
