@@ -272,4 +272,4 @@ def test_references_defined_here_are_defined_nowhere_else():
 
 
 def test_lesson_has_the_course_format():
-    check_course_format(LESSON, "module-12-1-8-image-translation", "50-55 minutes", "Advanced", dropdowns=5)
+    check_course_format(LESSON, "module-12-1-8-image-translation", "80-95 minutes", "Advanced", dropdowns=5)

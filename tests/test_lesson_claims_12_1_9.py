@@ -401,4 +401,4 @@ def test_references_defined_here_are_defined_nowhere_else():
 
 
 def test_lesson_has_the_course_format():
-    check_course_format(LESSON, "module-12-1-9-style-based-generators", "45-50 minutes", "Advanced", dropdowns=6)
+    check_course_format(LESSON, "module-12-1-9-style-based-generators", "100-115 minutes", "Advanced", dropdowns=6)
