@@ -7,6 +7,7 @@ figures.  ``make html`` builds from a clean ``auto_examples/`` with warnings as 
 """
 
 import os
+import re
 import sys
 
 ROOT = os.path.abspath(os.path.dirname(__file__))
@@ -72,7 +73,12 @@ sphinx_gallery_conf = {
     "gallery_dirs": ["auto_examples"],
     # execute every lesson script; GAN_COURSE_EXECUTE=<regex> runs only the matching ones
     # (a maintainer's partial build: the others' numbers and figures show placeholders)
-    "filename_pattern": os.environ.get("GAN_COURSE_EXECUTE") or r"\.py$",
+    # (matched within gallery/, not against the checkout's own path)
+    "filename_pattern": (
+        rf"{re.escape(os.sep)}gallery{re.escape(os.sep)}.*(?:{os.environ['GAN_COURSE_EXECUTE']})"
+        if os.environ.get("GAN_COURSE_EXECUTE")
+        else r"\.py$"
+    ),
     "ignore_pattern": r"__init__\.py",
     "within_subsection_order": "course_build.TrainersFirst",  # *_train.py first: warms the model cache
     "reset_argv": "course_build.reset_argv",  # every script runs with --preset docs
