@@ -1,12 +1,10 @@
 """Helpers and whole checks shared by the lesson-claims tests (``test_lesson_claims_*.py``).
 
-Each claims file keeps its own data (the lesson, :data:`PROSE_CLAIMS`, the scripts and
-figures it expects) and its lesson-specific checks; what every lesson is checked for in
-the same way lives here:
+A lesson pastes no number from a run (the build pulls them in: ``test_build_quotes.py``)
+and every sentence that interprets a run rests on a gate (``lesson_gates/``).  What
+every lesson is otherwise checked for in the same way lives here:
 
-* quotes: :func:`block`, :func:`normalised`, :func:`one_line`, :func:`claim_id`,
-  :func:`check_quote_is_printed` (slow: runs the script), :func:`check_quote_is_in_lesson`
-  and :func:`check_expected_outputs_are_quotes`;
+* text: :func:`block`, :func:`normalised`, :func:`one_line`, :func:`section`;
 * figures: :func:`shown_figures`, :func:`draws_label`, :func:`directive_block` and
   :func:`check_figure_is_drawn` (the caption names the docs preset);
 * links: :func:`check_downloads_and_example_links`;
@@ -15,12 +13,9 @@ the same way lives here:
 * included code: :func:`defined_objects` and :func:`check_literalincludes`;
 * references: :func:`defined_references`, :func:`check_defined_nowhere_else` and
   :func:`check_references`;
-* numbers and format: :func:`check_prose_number`, :func:`check_decimals_are_checked`
-  and :func:`check_course_format`;
+* numbers and format: :func:`check_decimals_are_checked` (every decimal left in the
+  prose is a known setting) and :func:`check_course_format`;
 * scripts' settings: :func:`constants`.
-
-A claim is ``(script, its arguments, quoted text)``, or ``(script, arguments, quoted
-text, lesson)`` where one claims file covers several lessons.
 """
 
 from __future__ import annotations
@@ -28,11 +23,10 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
-from conftest import GALLERY, ROOT, Run, run_script, script_path
+from conftest import GALLERY, ROOT, run_script, script_path
 
-EXPECTED_OUTPUT = re.compile(r"^\.\. code-block:: text\n   :class: expected-output\n\n((?:   .*\n)+)", re.M)
 FIGURE = re.compile(r"^\s*\.\.\s+figure::\s+/auto_examples/(\w+)/images/named/(\w+)-(\w+)\.png\s*$", re.M)
 ANIMATION = re.compile(r"^\s*:file:\s+\.\./auto_examples/(\w+)/images/named/(\w+)-(\w+)\.html\s*$", re.M)
 FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
@@ -77,55 +71,6 @@ def directive_block(text: str, target: str) -> str:
             break
         body.append(line)
     return "\n".join(body)
-
-
-# --------------------------------------------------------------------------------------
-# Quotes
-# --------------------------------------------------------------------------------------
-def claim_id(claim: Sequence) -> str:
-    """A test id: the script and the start of the quote's first line (after the first
-    six characters of the lesson's name where the claim names its lesson)."""
-    script, quoted = claim[0], claim[2]
-    first = quoted.strip().splitlines()[0].strip()[:40]
-    if len(claim) > 3:
-        return f"{claim[3].stem[:6]}-{script}-{first}"
-    return f"{script}-{first}"
-
-
-def check_quote_is_printed(
-    script_run: Callable[..., Run], lesson: Path, script: str, args: Sequence[str], quoted: str
-) -> None:
-    """The slow check: ``quoted`` is in the lesson and ``script args`` prints it."""
-    assert quoted in read(lesson), f"{lesson.name} no longer quotes {quoted!r}; update PROSE_CLAIMS"
-    run = script_run(script, *args)
-    assert run.returncode == 0, run.stderr
-    assert normalised(quoted) in normalised(run.stdout), f"{script} {' '.join(args)} no longer prints {quoted!r}"
-
-
-def check_quote_is_in_lesson(lesson: Path, script: str, quoted: str) -> None:
-    assert quoted in read(lesson), f"{lesson.name} no longer quotes {quoted!r}"
-    assert script_path(script).is_file()
-
-
-def expected_output_blocks(text: str) -> list[str]:
-    """The bodies of the ``.. code-block:: text`` / ``:class: expected-output`` blocks."""
-    return EXPECTED_OUTPUT.findall(text)
-
-
-def check_expected_outputs_are_quotes(
-    lesson: Path, quotes: Iterable[str], *, at_least: int = 1, exactly: int | None = None
-) -> list[str]:
-    """Every expected-output block of the lesson is, in full, one of ``quotes`` (the
-    checked quotes); the lesson shows ``exactly`` such blocks, or at least ``at_least``."""
-    blocks = expected_output_blocks(read(lesson))
-    if exactly is not None:
-        assert len(blocks) == exactly, f"{lesson.name} shows {len(blocks)} expected-output blocks, not {exactly}"
-    else:
-        assert len(blocks) >= at_least, f"{lesson.name} shows {len(blocks)} expected-output blocks, fewer than {at_least}"
-    claims = {normalised(quoted) for quoted in quotes}
-    for found in blocks:
-        assert normalised(found) in claims, f"{lesson.name}: an expected-output block is not in PROSE_CLAIMS:\n{found}"
-    return blocks
 
 
 # --------------------------------------------------------------------------------------
@@ -329,20 +274,6 @@ def check_references(lesson: Path, own: Sequence[str], cited_from_elsewhere: Seq
 # Numbers in the prose
 # --------------------------------------------------------------------------------------
 DECIMAL = r"(?<![\w.])-?\d+\.\d+(?![\d.])"
-
-
-def check_prose_number(lesson: Path, said: str, printed: str, quotes: Iterable[str]) -> None:
-    """The lesson says ``said``, which restates ``printed`` (lines of checked quotes):
-    every line of ``printed`` is part of one of ``quotes``, and every decimal number of
-    ``said`` is in ``printed``."""
-    assert said in " ".join(read(lesson).split()), f"{lesson.name} no longer says {said!r}"
-    quoted = [normalised(q) for q in quotes]
-    for line in printed.splitlines():
-        assert any(normalised(line) in q for q in quoted), f"{line!r} is not part of a checked quote"
-    numbers = re.findall(r"-?\d+\.\d+", said)
-    assert numbers, f"{said!r} states no decimal number"
-    for number in numbers:
-        assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", printed), f"{number} of {said!r} is not in {printed!r}"
 
 
 def check_decimals_are_checked(lesson: Path, quotes: Iterable[str], settings: Iterable[str]) -> None:
