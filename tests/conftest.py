@@ -100,7 +100,7 @@ def make(target: str, builddir: Path, env: dict[str, str] | None = None) -> subp
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=2400,  # a clean build on a busy 2-core machine can pass 20 minutes
         env={**os.environ, **(env or {})},
     )
 
