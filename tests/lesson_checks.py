@@ -53,6 +53,15 @@ def normalised(text: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines())
 
 
+EXPECTED_OUTPUT = re.compile(r"^\.\. code-block:: text\n   :class: expected-output\n\n((?:   .*\n)+)", re.M)
+
+
+def expected_output_blocks(text: str) -> list[str]:
+    """The bodies of pasted ``.. code-block:: text`` / ``:class: expected-output``
+    blocks (a lesson should have none: its output comes from ``build-output``)."""
+    return EXPECTED_OUTPUT.findall(text)
+
+
 def one_line(text: str) -> str:
     return " ".join(text.split()).lower()
 
