@@ -151,9 +151,9 @@ def test_quick_start_shows_what_its_code_printed_in_this_build(site, lesson):
     text = lesson.read_text(encoding="utf-8")
     quick = text.split("Quick Start", 1)[1].split("Core Concepts", 1)[0]
     script = re.search(r"literalinclude:: /gallery/[^/]+/(\w+)\.py", quick)
-    assert script and "**Expected output**" in quick, "the Quick Start shows code and what it prints"
-    shown = re.search(r"\.\. build-output:: (\w+)", quick.split("**Expected output**", 1)[1])
-    assert shown and shown.group(1) == script.group(1), "the expected output is the included script's own"
+    assert script, "the Quick Start shows code from a script"
+    shown = re.findall(r"\.\. build-output:: (\w+)", quick.split(script.group(0), 1)[1])
+    assert script.group(1) in shown, "below the code, the Quick Start shows what that script printed"
     assert (gallery_out(lesson) / f"{script.group(1)}.rst").is_file()
 
 
