@@ -85,6 +85,9 @@ sphinx_gallery_conf = {
     "image_scrapers": ("course_build.named_figure_scraper",),
     "matplotlib_animations": (True, "jshtml"),  # animations embed their frames, no ffmpeg
     "abort_on_example_error": True,  # a failing script fails the build
+    # a page shows what a script prints, as a terminal (and the notebook) does; not the
+    # repr of a cell's last expression (say the text a record() call returns)
+    "capture_repr": (),
     "only_warn_on_example_error": False,
     "download_all_examples": True,
     "remove_config_comments": True,
