@@ -34,7 +34,7 @@ def test_gan_losses_runs_every_loss(tmp_path):
     assert abs(records["non_saturating_gradient_at_001"] - 0.99) < 0.01 and records["num_modes"] == 8
     for name in LOSSES:
         assert 0 <= records[f"{name}_modes"] <= 8 and 0 <= records[f"{name}_high_quality"] <= 100
-        assert len(records[f"{name}_snapshots"]["angle"]) == len(records[f"{name}_snapshots"]["step"]) > 1
+        assert len(records[f"{name}_snapshots"]["nearest_mode"]) == len(records[f"{name}_snapshots"]["step"]) > 1
 
 
 def test_saved_samples_can_be_rescored(tmp_path):
