@@ -121,11 +121,11 @@ fig.suptitle(f"Conditional DCGAN ({dataset.name}, {recipe.image_size}x{recipe.im
 # image-label pairs.
 
 fig = plot_training_curves(history, label="training_curves", smooth=25)
-window = 25
+window = max(1, min(25, len(history.d_real)))  # 25-step averages (fewer on a very short run)
 d_real, d_fake = (torch.tensor(getattr(history, key), dtype=torch.float64).unfold(0, window, 1).mean(dim=1) for key in ("d_real", "d_fake"))
 gap = d_real - d_fake  # D's lead, 25-step averages
 last = max(1, len(gap) // 5)
-record("early_gap", gap[: len(gap) // 2].max().item(), ".2f")  # D's largest lead in the first half
+record("early_gap", gap[: max(1, len(gap) // 2)].max().item(), ".2f")  # D's largest lead in the first half
 record("late_d_real", d_real[-last:].mean().item(), ".2f")  # the last fifth of the run
 record("late_d_fake", d_fake[-last:].mean().item(), ".2f")
 
