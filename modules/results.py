@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS_ENV", "record", "results_path", "load_results"]
+__all__ = ["RESULTS_ENV", "record", "results_path", "load_results", "load_script_results"]
 
 #: The environment variable that names the folder records are written to.
 RESULTS_ENV = "GAN_COURSE_RESULTS"
@@ -102,9 +102,13 @@ def record(name: str, value: Any, fmt: str | None = None, *, script: str | None 
     return text
 
 
+def load_script_results(script: str, folder: str | os.PathLike) -> dict[str, dict[str, Any]] | None:
+    """What ``script`` recorded in ``folder``: ``{name: {"value", "text"}}``, or ``None``
+    when it recorded nothing there (it did not run, or recording was off)."""
+    path = results_path(script, folder)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def load_results(folder: str | os.PathLike) -> dict[str, dict[str, dict[str, Any]]]:
     """Every script's records in ``folder``: ``{script: {name: {"value", "text"}}}``."""
-    return {
-        path.stem: json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(Path(folder).glob("*.json"))
-    }
+    return {path.stem: load_script_results(path.stem, folder) for path in sorted(Path(folder).glob("*.json"))}

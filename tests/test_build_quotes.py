@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from modules.results import load_script_results
 
 from conftest import ROOT
 
@@ -83,9 +84,8 @@ def test_results_are_what_the_build_recorded(site, lesson):
     shown = RESULT.findall(page)
     assert len(shown) == len(re.findall(r":result:`", source)), "every :result: role is on the page"
     for script, name, text in shown:
-        path = site.results / f"{script}.json"
-        assert path.is_file(), f"{script}.py recorded nothing"
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records = load_script_results(script, site.results)
+        assert records is not None, f"{script}.py recorded nothing"
         assert name in records, f"{script}.py recorded no {name}"
         assert plain(text_of(text)) == plain(records[name]["text"]), f"{lesson.name}: {script}.{name} shows {text!r}"
 

@@ -41,7 +41,6 @@ Sphinx warn that the configuration cannot be cached, which ``-W`` turns into an 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -51,6 +50,8 @@ from pathlib import Path
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
+
+from modules.results import RESULTS_ENV, load_script_results
 
 NAMED_DIR = "named"
 # matplotlib's JavaScript animation player loads Font Awesome 4 from a CDN for its
@@ -248,7 +249,7 @@ def _prepare_results(app) -> None:
     folder = results_dir(app.outdir)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    os.environ["GAN_COURSE_RESULTS"] = str(folder)
+    os.environ[RESULTS_ENV] = str(folder)
     app.course_results = folder
 
 
@@ -355,8 +356,7 @@ def _recorded(app, script: str) -> dict | None:
     folder = getattr(app, "course_results", None)
     if folder is None:
         return None
-    path = Path(folder) / f"{script}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return load_script_results(script, folder)
 
 
 def result_role(name, rawtext, text, lineno, inliner, options=None, content=None):

@@ -19,11 +19,12 @@ Each lesson's gates live in ``lesson_12_1_<n>.py`` beside this file, as a list `
 from __future__ import annotations
 
 import importlib
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+from modules.results import load_script_results
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,8 +82,7 @@ def values_of(records: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 def load_values(folder: Path, script: str) -> dict[str, Any]:
     """What ``script`` recorded in ``folder`` (empty if it recorded nothing there)."""
-    path = Path(folder) / f"{script}.json"
-    return values_of(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+    return values_of(load_script_results(script, folder) or {})
 
 
 def all_gates() -> list[Gate]:
