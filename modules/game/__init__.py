@@ -1,0 +1,1 @@
+"""The game and its loop: losses, terms, tricks, kinds of game, the trainer."""
