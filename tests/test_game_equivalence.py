@@ -178,3 +178,30 @@ def test_the_gradient_penalty_acts_under_the_cycle_game():
     )
     trainer.fit(2)
     assert gp.last == gp.last and gp.last > 0
+
+
+@pytest.mark.parametrize("game", ["unconditional", "cycle"])
+def test_a_resumed_run_is_the_uninterrupted_run(tmp_path, game):
+    def make():
+        torch.manual_seed(6)
+        if game == "cycle":
+            return Trainer(
+                Pair(nn.Linear(2, 2), nn.Linear(2, 2), ("ab", "ba")), Pair(Net(2, 1), Net(2, 1), ("a", "b")), pairs, _no_noise,
+                TrainConfig(**CONFIG, ema_decay=0.9), objective=named_objective("lsgan").with_parts(terms=(CycleConsistency(10.0),)),
+                game=Cycle(history=4),
+            )
+        return Trainer(Net(4, 2), Net(2, 1), real, noise, TrainConfig(**CONFIG, ema_decay=0.9), tricks=new_tricks.make_tricks(["instance_noise"]))
+
+    whole = make()
+    whole.fit()
+    first = make()
+    first.fit(5)
+    first.save_checkpoint(tmp_path / "run.pt")
+    second = make()
+    second.load_checkpoint(tmp_path / "run.pt")
+    second.fit(CONFIG["num_epochs"] - 5)
+    assert whole.history.as_dict() == second.history.as_dict()
+    kept = dict(second.history.snapshots)  # the interrupted run also kept one where it stopped
+    assert all(torch.equal(images, kept[epoch]) for epoch, images in whole.history.snapshots)
+    for a, b in zip([*whole.generator.parameters(), *whole.ema_generator.parameters()], [*second.generator.parameters(), *second.ema_generator.parameters()]):
+        assert torch.equal(a, b)

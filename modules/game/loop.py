@@ -24,7 +24,7 @@ from torch import nn
 from .. import distributed
 from .games import Draws, Game, Unconditional
 from .objective import Clock, Objective
-from . import plain
+from . import plain, state
 
 __all__ = ["TrainingDiverged", "EMA", "Phase", "Trainer"]
 
@@ -301,6 +301,18 @@ class Trainer:
         out = model(z.to(self.device), *cond).cpu()
         model.train(was_training)
         return out
+
+    # -- checkpoints ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return state.trainer_state(self)
+
+    def save_checkpoint(self, path, **extra: Any) -> None:
+        """Write the trainer atomically to ``path`` (:func:`modules.game.state.save`)."""
+        state.save(self, path, **extra)
+
+    def load_checkpoint(self, path) -> dict[str, Any]:
+        """Restore a checkpoint (:func:`modules.game.state.load`); one-line errors."""
+        return state.load(self, path)
 
 
 def _optimizer(cfg: Any, model: nn.Module, lr: float) -> torch.optim.Optimizer:
