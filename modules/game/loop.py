@@ -25,12 +25,10 @@ from .. import distributed
 from .games import Draws, Game, Unconditional
 from .objective import Clock, Objective
 from . import plain, state
+from .history import History
+from .runtime import TrainingDiverged, resolve_device, torch_threads
 
 __all__ = ["TrainingDiverged", "EMA", "Phase", "Trainer"]
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; training stops instead of drawing garbage."""
 
 
 class EMA:
@@ -112,8 +110,6 @@ class Trainer:
         tricks: Sequence[Any] = (),
         callbacks: Sequence[Any] = (),
     ) -> None:
-        from ..training import History, resolve_device  # noqa: PLC0415 - moves here with the old trainer's removal
-
         self.config = cfg = config
         self.game = game if game is not None else Unconditional()
         role = lambda name: [t for t in tricks if t.acts_on == name]  # noqa: E731
@@ -205,8 +201,6 @@ class Trainer:
     def fit(self, num_epochs: int | None = None):
         """Run ``num_epochs`` more rounds (default ``config.num_epochs``); returns the
         history.  A trainer restored from a checkpoint goes on where it stopped."""
-        from ..training import torch_threads  # noqa: PLC0415
-
         threads = distributed.cpu_threads(self.config.cpu_threads) if self.device.type == "cpu" else None
         with torch_threads(threads), self._replicated():
             return self._rounds(self.config.num_epochs if num_epochs is None else int(num_epochs))

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from .. import distributed
+from .history import History
 from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
 __all__ = ["trainer_state", "save", "load"]
@@ -74,8 +75,6 @@ def load(trainer, path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _restore(trainer, data: dict[str, Any], path: str | os.PathLike) -> None:
-    from ..training import History  # noqa: PLC0415 - moves into the game package with the old trainer
-
     load_state(trainer.generator, data.get("generator"), "generator", path)
     load_state(trainer.discriminator, data.get("discriminator"), "discriminator", path)
     if trainer.ema is not None:
