@@ -11,7 +11,7 @@ import torch
 from .. import distributed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loop import Trainer
+    from .loop import GANTrainer as Trainer
 
 __all__ = ["History", "Callback", "EvalEvery"]
 

@@ -28,7 +28,7 @@ from . import plain, state
 from .history import History
 from .runtime import TrainingDiverged, resolve_device, torch_threads
 
-__all__ = ["TrainingDiverged", "EMA", "Phase", "Trainer"]
+__all__ = ["EMA", "Phase", "GANTrainer", "check_finite", "update"]
 
 
 class EMA:
@@ -86,7 +86,7 @@ def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: nn.Modul
     optimizer.step()
 
 
-class Trainer:
+class GANTrainer:
     """Rounds of the game between ``generator`` and ``discriminator``.
 
     ``real_sampler(n, generator=rng)`` draws a real batch (a pair of tensors for the
