@@ -10,14 +10,14 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from modules import losses as old_losses
-from modules import tricks as old_tricks
+from legacy import losses as old_losses
+from legacy import tricks as old_tricks
 from modules.game import tricks as new_tricks
 from modules.game.games import Conditional, Cycle, Pair, Paired, Unconditional
 from modules.game.loop import GANTrainer as Trainer
 from modules.game.objective import Objective, named_objective
 from modules.game.terms import L1, CycleConsistency, Identity
-from modules.training import CycleGANTrainer, GANTrainer, TrainConfig, _Pair, _no_noise
+from legacy.training import CycleGANTrainer, GANTrainer, TrainConfig, _no_noise
 
 
 class Net(nn.Module):

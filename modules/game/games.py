@@ -24,6 +24,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from .. import distributed
+
 __all__ = ["Duel", "Draws", "Game", "Unconditional", "Conditional", "Paired", "Cycle", "Pair"]
 
 
@@ -174,6 +176,8 @@ class Cycle(Game):
     def __init__(self, history: int = 50, seed: int = 0) -> None:
         from ..translation_models import ImageHistory
 
+        if distributed.enabled():  # its duels call the pairs' halves (g.ab, d.a), which bypass DistributedDataParallel
+            raise RuntimeError("the cycle game does not support torchrun (DistributedDataParallel) yet; run the script as one process")
         self.history_a = ImageHistory(history, seed=seed + 2)
         self.history_b = ImageHistory(history, seed=seed + 3)
 
@@ -201,4 +205,4 @@ class Cycle(Game):
         self.history_b.load_state_dict(state["image_history"][1])
 
     def __repr__(self) -> str:
-        return f"Cycle(history={self.history_a.size})"
+        return f"Cycle(history={self.history_a.capacity})"

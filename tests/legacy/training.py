@@ -1,3 +1,4 @@
+# FROZEN COPY of the trainer before issue 16, kept only for tests/test_game_equivalence.py; deleted with it.
 """The one GAN trainer every lesson uses.
 
 One *epoch* of :class:`GANTrainer` is one round of the game: ``d_steps`` updates of
@@ -35,13 +36,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import distributed
-from .checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
-from .losses import GANLoss, NonSaturatingLoss
-from .tricks import Trick
-from .game.config import TrainConfig
-from .game.history import Callback, EvalEvery, History
-from .game.runtime import TrainingDiverged, resolve_device, seed_everything, torch_threads
+from modules import distributed
+from modules.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from legacy.losses import GANLoss, NonSaturatingLoss
+from legacy.tricks import Trick
 
 __all__ = [
     "TrainConfig",
@@ -58,6 +56,215 @@ __all__ = [
 
 Sampler = Callable[..., torch.Tensor]  # sampler(n, generator=torch.Generator) -> tensor
 
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; training stops instead of drawing garbage."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's global generators (used for weight init)."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:  # pragma: no cover - numpy ships with the course's dependencies
+        pass
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` PyTorch CPU threads (``None``: leave the setting alone)
+    and restore the previous number afterwards, also on errors."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def resolve_device(name: str) -> torch.device:
+    """Turn ``auto``/``cpu``/``cuda``/``cuda:N``/``mps`` into a usable device.
+
+    ``auto`` picks CUDA, then Apple's MPS, then the CPU.  Asking for an accelerator
+    this machine does not have raises :class:`ValueError` with a one-line reason.
+    """
+    name = str(name).strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        prefix, colon, index = name.partition(":")
+        if colon and not index.isdigit():
+            raise ValueError(f"invalid CUDA device {name!r}; use cuda or cuda:N")
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} requested but CUDA is not available on this machine; use --device cpu or auto")
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
+        return torch.device(name)
+    if name == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise ValueError("device 'mps' requested but Apple's MPS backend is not available on this machine; use --device cpu or auto")
+        return torch.device("mps")
+    raise ValueError(f"unknown device {name!r}; choose auto, cpu, cuda, cuda:N or mps")
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of one training run, handed to the trainer (never read from globals).
+
+    ``lr_d``/``lr_g`` default to ``lr``.  ``lr_decay="linear"`` lowers both learning
+    rates linearly to zero over the run, which damps the back-and-forth of the two
+    players near the end so the final generator sits at the equilibrium rather than
+    somewhere on an orbit around it.
+
+    ``cpu_threads`` is the number of PyTorch threads while :meth:`GANTrainer.fit` trains
+    on the CPU (restored afterwards).  With one thread a seed gives the same run on any
+    machine: different thread counts add floating-point numbers in different orders,
+    and a GAN's game amplifies those tiny differences into visibly different results.
+    One thread is also the fastest choice for the small networks of the docs presets.
+    ``None`` keeps PyTorch's default.  ``snapshot_every`` > 0 stores G's output on a
+    fixed batch of noise before training, every that many epochs and at the end, so
+    figures can show the *same* latent vectors improving over training.
+    ``keep_weights`` also keeps a CPU copy of the generator's weights (the moving
+    average's, when there is one) at those same epochs, so a run can be evaluated
+    afterwards at every stage of its training (lesson 12.1.7 does).
+
+    ``ema_decay`` > 0 keeps an exponential moving average of the generator's weights
+    (and BatchNorm statistics), updated after every generator step:
+    ``ema = decay * ema + (1 - decay) * weights``, with the decay ramped up from 0.1
+    over the first updates so the random initial weights are soon forgotten.  The
+    average smooths out the last steps' back-and-forth and often gives cleaner
+    samples than the raw weights.
+    """
+
+    num_epochs: int = 1000
+    batch_size: int = 64
+    lr: float = 2e-4
+    lr_d: float | None = None
+    lr_g: float | None = None
+    betas: tuple[float, float] = (0.5, 0.999)
+    optimizer: str = "adam"
+    lr_decay: str = "none"
+    d_steps: int = 1
+    g_steps: int = 1
+    seed: int = 0
+    device: str = "cpu"
+    snapshot_every: int = 0
+    num_snapshot_samples: int = 64
+    keep_weights: bool = False
+    progress: bool = False
+    progress_unit: str = "epoch"
+    cpu_threads: int | None = 1
+    ema_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("num_epochs", "batch_size", "d_steps", "g_steps", "num_snapshot_samples"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
+        for name in ("lr", "lr_d", "lr_g"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number (got {value})")
+        if self.cpu_threads is not None and self.cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be >= 1 or None (got {self.cpu_threads})")
+        if self.snapshot_every < 0:
+            raise ValueError(f"snapshot_every must be >= 0 (got {self.snapshot_every})")
+        if self.lr_decay not in ("none", "linear"):
+            raise ValueError(f"lr_decay must be 'none' or 'linear' (got {self.lr_decay!r})")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (got {self.ema_decay})")
+        if self.optimizer not in ("adam", "sgd", "rmsprop"):
+            raise ValueError(f"optimizer must be 'adam', 'sgd' or 'rmsprop' (got {self.optimizer!r})")
+
+    @property
+    def d_lr(self) -> float:
+        """The discriminator's learning rate: ``lr_d``, or ``lr`` when unset."""
+        return self.lr_d or self.lr
+
+    @property
+    def g_lr(self) -> float:
+        """The generator's learning rate: ``lr_g``, or ``lr`` when unset."""
+        return self.lr_g or self.lr
+
+
+@dataclass
+class History:
+    """Per-epoch record of a run: the curves a lesson plots and a test checks.
+
+    ``d_real``/``d_fake`` are D's mean belief (probability) that real / generated
+    samples are real, measured during D's steps.  ``snapshots`` holds
+    ``(epoch, G(fixed_noise))`` pairs on the CPU; ``weights`` holds ``(epoch, G's
+    state_dict)`` pairs at the same epochs when the config asks to keep them.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    d_real: list[float] = field(default_factory=list)
+    d_fake: list[float] = field(default_factory=list)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    weights: list[tuple[int, dict[str, torch.Tensor]]] = field(default_factory=list)
+
+    def append(self, epoch: int, record: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            getattr(self, key).append(record[key])
+
+    def as_dict(self) -> dict[str, list]:
+        data = asdict(self)
+        data.pop("snapshots")
+        data.pop("weights")
+        return data
+
+
+class Callback:
+    """Hooks into the training loop; override what you need."""
+
+    def on_train_start(self, trainer: GANTrainer) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: GANTrainer, epoch: int, record: dict[str, float]) -> None:
+        pass
+
+    def on_train_end(self, trainer: GANTrainer) -> None:
+        pass
+
+
+class EvalEvery(Callback):
+    """Measure the run every ``every`` epochs (and after the last one).
+
+    ``evaluate(trainer)`` returns anything (for example the mean and std of fresh
+    samples); each ``(epoch, result)`` pair is kept in :attr:`results`.  When
+    ``describe(epoch, record, result)`` is given, its string is printed: that is how
+    the scripts print their progress lines.
+    """
+
+    def __init__(
+        self,
+        every: int,
+        evaluate: Callable[[GANTrainer], Any],
+        describe: Callable[[int, dict[str, float], Any], str] | None = None,
+    ) -> None:
+        self.every = max(1, int(every))
+        self.evaluate = evaluate
+        self.describe = describe
+        self.results: list[tuple[int, Any]] = []
+
+    def on_epoch_end(self, trainer: GANTrainer, epoch: int, record: dict[str, float]) -> None:
+        if epoch % self.every == 0 or epoch == trainer.last_epoch:
+            result = self.evaluate(trainer)
+            self.results.append((epoch, result))
+            if self.describe is not None and distributed.is_main_process():
+                print(self.describe(epoch, record, result), flush=True)
 
 
 class GANTrainer:
@@ -131,8 +338,8 @@ class GANTrainer:
         for hook in self.hooks:  # before the optimisers: a hook may change D or the learning rates
             hook.setup(self)
         config = self.config
-        self.opt_d = self._optimizer(self.discriminator, (config.lr_d or config.lr))
-        self.opt_g = self._optimizer(self.generator, (config.lr_g or config.lr))
+        self.opt_d = self._optimizer(self.discriminator, config.d_lr)
+        self.opt_g = self._optimizer(self.generator, config.g_lr)
         self.rng = torch.Generator().manual_seed(distributed.rank_seed(config.seed))  # config.seed on rank 0
         # Fixed noise for snapshots comes from its own stream: taking snapshots never
         # changes the random numbers training sees.
@@ -163,7 +370,7 @@ class GANTrainer:
         return torch.optim.Adam(model.parameters(), lr=lr, betas=self.config.betas, foreach=True)
 
     def _set_lr_scale(self, scale: float) -> None:
-        for opt, base in ((self.opt_d, (self.config.lr_d or self.config.lr)), (self.opt_g, (self.config.lr_g or self.config.lr))):
+        for opt, base in ((self.opt_d, self.config.d_lr), (self.opt_g, self.config.g_lr)):
             for group in opt.param_groups:
                 group["lr"] = base * scale
 
@@ -552,8 +759,8 @@ class CycleGANTrainer(GANTrainer):
         history: int = 50,
         callbacks: Sequence[Callback] = (),
     ) -> None:
-        from .losses import LeastSquaresLoss
-        from .translation_models import ImageHistory
+        from legacy.losses import LeastSquaresLoss
+        from modules.translation_models import ImageHistory
 
         if distributed.enabled():  # its steps call the networks' halves (g.ab, d.a), which bypass DistributedDataParallel
             raise RuntimeError("CycleGANTrainer does not support torchrun (DistributedDataParallel) yet; run the script as one process")
