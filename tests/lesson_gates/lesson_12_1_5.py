@@ -119,10 +119,12 @@ GATES.append(
     Gate(
         "12.1.5",
         "stabilization",
-        "on the grid the baseline collapses too (flagged, <= 2 of 25 modes) and TTUR does not fix it",
-        lambda r: r["num_modes"] == 25 and "g_collapsing" in r["baseline_warnings"] and r["baseline_modes"] <= 2
+        "on the grid the baseline fails too (<= 2 of 25 modes, < 5% HQ) and TTUR does not fix it",
+        lambda r: r["num_modes"] == 25 and r["baseline_modes"] <= 2 and r["baseline_hq"] < 5
         and r["ttur_group"] != "fixed",
-        shows=("baseline_modes", "baseline_warnings", "ttur_modes", "ttur_hq"),
+        shows=("baseline_modes", "baseline_hq", "baseline_warnings", "ttur_modes", "ttur_hq"),
+        doc="whether the monitor flags the baseline varies: under ATEN_CPU_CAPABILITY=default, seed 1, it"
+        " smeared over the square (spread 0.96, 0 modes) and stayed 'healthy'",
         args=("--target", "grid", "--tricks", "ttur"),
     )
 )
