@@ -275,8 +275,8 @@ class UnrolledDiscriminator(Trick):
 
     G therefore optimises against how D would react, so jumping to the mode D
     currently likes least no longer pays: D would follow at once.  The paper also
-    back-propagates through the unrolled updates; like most public re-implementations
-    this version does not (it is much cheaper and keeps the idea).  Each G step costs
+    back-propagates through the unrolled updates; this version does not (it is much
+    cheaper and keeps the idea).  Each G step costs
     ``steps`` extra D steps.
     """
 
