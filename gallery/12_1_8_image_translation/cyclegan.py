@@ -51,9 +51,9 @@ SEED = 0
 DOCS_PRESET = {"image_size": 32, "width": 16, "depth": 2, "d_width": 16, "d_layers": 2, "lr": 5e-4, "steps": 600}
 
 # %%
+import math
 from dataclasses import replace
 
-import math
 import matplotlib.pyplot as plt
 import torch
 
@@ -151,24 +151,26 @@ def round_trip_error(name: str) -> float:
     return sum(reports[name][k] for k in ("cycle_a", "cycle_b")) if name in reports else math.nan
 
 
+# The lesson's three sentences on it, for either outcome
+ROUND_TRIP_SENTENCES = {
+    True: {
+        "round_trip_verdict": "Only its round trips come back worse, more than a fifth above the cycle run's on average over "
+        "the two directions (one direction alone can come close).  That is the one thing it was not trained for.",
+        "round_trip_price": "That is a likely reason why the cycle loss buys a better round trip at the price of a worse translation here.",
+        "round_trip_summary": "and that the cycle loss improved the round trips at the expense of the translations.",
+    },
+    False: {
+        "round_trip_verdict": "Not even its round trips come back clearly worse: on average over the two directions their error "
+        "is within a fifth of the cycle run's, or below it, although nothing in its training asked for round trips.",
+        "round_trip_price": "That is a likely reason why the cycle loss costs translation accuracy here; in this run it did not "
+        "even buy a clearly better round trip.",
+        "round_trip_summary": "and that the cycle loss cost translation accuracy without clearly improving the round trips.",
+    },
+}
 round_trips_worse = round_trip_error("GAN only") > 1.2 * round_trip_error("cycle")  # False with one run only
-record("round_trip_verdict", (
-    "Only its round trips come back worse, more than a fifth above the cycle run's on average over the two directions "
-    "(one direction alone can come close).  That is the one thing it was not trained for."
-) if round_trips_worse else (
-    "Not even its round trips come back clearly worse: on average over the two directions their error is within a fifth "
-    "of the cycle run's, or below it, although nothing in its training asked for round trips."
-))
-record("round_trip_price", (
-    "That is a likely reason why the cycle loss buys a better round trip at the price of a worse translation here."
-) if round_trips_worse else (
-    "That is a likely reason why the cycle loss costs translation accuracy here; in this run it did not even buy a clearly better round trip."
-))
-record("round_trip_summary", (
-    "and that the cycle loss improved the round trips at the expense of the translations."
-) if round_trips_worse else (
-    "and that the cycle loss cost translation accuracy without clearly improving the round trips."
-))
+record("round_trips_worse", round_trips_worse)
+for name, sentence in ROUND_TRIP_SENTENCES[round_trips_worse].items():
+    record(name, sentence)
 
 # %%
 # Round trips

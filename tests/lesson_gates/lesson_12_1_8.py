@@ -75,10 +75,7 @@ GATES = [
         "12.1.8",
         "cyclegan",
         "the round-trip sentences say what the run shows: GAN-only round trips worse by over a fifth (summed over both directions), or not",
-        lambda r: (r["plain_cycle_a"] + r["plain_cycle_b"] > 1.2 * (r["cycle_cycle_a"] + r["cycle_cycle_b"]))
-        == r["round_trip_verdict"].startswith("Only its round trips come back worse")
-        == r["round_trip_price"].startswith("That is a likely reason why the cycle loss buys")
-        == r["round_trip_summary"].startswith("and that the cycle loss improved"),
+        lambda r: (r["plain_cycle_a"] + r["plain_cycle_b"] > 1.2 * (r["cycle_cycle_a"] + r["cycle_cycle_b"])) == r["round_trips_worse"],
         shows=("cycle_cycle_a", "plain_cycle_a", "cycle_cycle_b", "plain_cycle_b"),
         doc="a generated sentence: worse by 55% natively (seed 0), within a fifth under ATEN_CPU_CAPABILITY=default, seed 2",
     ),
