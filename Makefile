@@ -47,6 +47,7 @@ html: $(BOOTSTRAP)
 	@echo "The course is in $(BUILDDIR)/html/index.html"
 
 html-noplot: $(BOOTSTRAP)
+	rm -rf $(GENERATED) $(BUILDDIR)/html-noplot $(BUILDDIR)/doctrees-noplot  # no stale pages of an earlier build that executed scripts
 	$(VPY) -m sphinx -b html -W --keep-going -D plot_gallery=0 -d $(BUILDDIR)/doctrees-noplot $(SPHINXOPTS) . $(BUILDDIR)/html-noplot
 	@echo "Pages without executed scripts are in $(BUILDDIR)/html-noplot/index.html"
 

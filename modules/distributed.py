@@ -75,6 +75,7 @@ __all__ = [
     "launched",
     "setup",
     "shutdown",
+    "leave",
     "enabled",
     "rank",
     "world_size",
@@ -149,6 +150,25 @@ def shutdown() -> None:
     """Leave the process group (safe to call twice, or without one)."""
     if _initialized():
         _dist().destroy_process_group()
+
+
+def leave(code: int = 0) -> None:
+    """End this process now with exit status ``code``: flush its output, leave the
+    process group, and exit without the interpreter's and C++ runtime's teardown.
+
+    For a rank whose work is done while rank 0 carries on (drawing, evaluating).  A
+    gloo process that only returns from ``main`` tears its worker threads down during
+    interpreter finalization, which now and then aborts the process with "terminate
+    called without an active exception" (SIGABRT, so ``torchrun`` reports the whole
+    run failed).  Nothing of Python's own runs after this call.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    shutdown()
+    os._exit(code)
 
 
 def enabled() -> bool:

@@ -68,6 +68,24 @@ def test_helpers_in_a_plain_run(monkeypatch):
     assert distributed.replicate(model, torch.device("cpu")) is model and distributed.unwrap(model) is model
 
 
+def test_leave_flushes_and_exits_with_its_code_skipping_teardown():
+    code = (
+        "import atexit, sys\n"
+        "from modules import distributed\n"
+        "atexit.register(lambda: print('teardown ran'))\n"
+        "print('partial line', end='')\n"
+        "print('to stderr', end='', file=sys.stderr)\n"
+        "distributed.leave(3)\n"
+        "print('after leave')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        env.pop(name, None)
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 3
+    assert run.stdout == "partial line" and run.stderr == "to stderr"  # flushed, and nothing ran after
+
+
 def test_plain_trainer_keeps_its_seed_sampler_and_networks():
     """Outside torchrun the trainer draws from config.seed and from the sampler it was
     given, and holds the plain networks: the numbers the lessons quote do not move."""

@@ -327,10 +327,9 @@ def test_two_builds_draw_identical_figures(site, tmp_path):
 
 def test_noplot_build_works_without_executing(site, tmp_path):
     """``make html-noplot`` runs no script, yet builds with -W: every figure a lesson
-    refers to gets a placeholder.  Runs last: it replaces the executed gallery."""
-    import shutil
-
-    shutil.rmtree(ROOT / "auto_examples")
+    refers to gets a placeholder.  It runs right after the session's executed build,
+    whose example pages (which report running times) it must not mistake for its own.
+    Runs last: it replaces the executed gallery."""
     proc = make("html-noplot", tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "no examples were executed" in proc.stdout

@@ -21,7 +21,7 @@ def test_gan_losses_runs_every_loss(tmp_path):
     lesson reads them, and the records the lesson shows (the docs run's claims are
     quality gates on the build's records, ``tests/lesson_gates/lesson_12_1_4.py``)."""
     from modules.losses import LOSSES
-    from modules.results import load_results
+    from lesson_gates import load_values
 
     run = run_script("gan_losses", *DOCS, "--steps", "20", env={"GAN_COURSE_RESULTS": str(tmp_path)})
     assert run.returncode == 0, run.stderr
@@ -30,7 +30,7 @@ def test_gan_losses_runs_every_loss(tmp_path):
     # the saturation figure's numbers: the minimax gradient vanishes where D rejects fakes
     low, high = (float(v) for v in re.search(r"^ +minimax: \|gradient\| ([\d.]+) at D\(G\(z\)\) = 0\.01, ([\d.]+) at 0\.99$", run.stdout, re.M).groups())
     assert low < 0.05 and high > 0.95
-    records = {name: entry["value"] for name, entry in load_results(tmp_path)["gan_losses"].items()}
+    records = load_values(tmp_path, "gan_losses")
     assert abs(records["non_saturating_gradient_at_001"] - 0.99) < 0.01 and records["num_modes"] == 8
     for name in LOSSES:
         assert 0 <= records[f"{name}_modes"] <= 8 and 0 <= records[f"{name}_high_quality"] <= 100

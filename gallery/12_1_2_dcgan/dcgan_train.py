@@ -120,7 +120,7 @@ if args.checkpoint:
     or_exit(save_gan, trainer, recipe, args.checkpoint)
     print(f"saved checkpoint: {args.checkpoint}")
 if not distributed.is_main_process():
-    raise SystemExit(0)  # under torchrun, rank 0 alone draws and evaluates the result
+    distributed.leave()  # under torchrun, rank 0 alone draws and evaluates the result
 
 # %%
 # The same noise over training

@@ -107,8 +107,10 @@ record("baseline_snapshots", {step: x.mean(0).tolist() for step, x in runs[0].sn
 # Three groups
 # ------------
 # The lesson sorts the runs into three groups: *fixed* covers every mode with at
-# least half of its samples close to one; *collapsed* is not fixed and was flagged "G
-# collapsing"; *spread* is neither: G covers much of the target, without precision.
+# least half of its samples close to one; *collapsed* is not fixed, was flagged "G
+# collapsing" and ends collapsed (spread under half the data's at the last check);
+# *spread* is neither: G ends covering much of the target, without precision (a run
+# can be flagged on the way and spread out again).
 # The sentences recorded here are the ones the lesson shows for this run.
 
 WORDS = {
@@ -123,7 +125,7 @@ def group(run):
     c = run.coverage
     if c.modes_covered == c.num_modes and c.high_quality >= 0.5:
         return "fixed"
-    return "collapsed" if "g_collapsing" in run.health.first_seen else "spread"
+    return "collapsed" if "g_collapsing" in run.health.first_seen and run.health.spread[-1] < 0.5 else "spread"
 
 
 def listed(names):
