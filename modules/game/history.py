@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from .. import distributed
 if TYPE_CHECKING:  # pragma: no cover
     from .loop import GANTrainer as Trainer
 
-__all__ = ["History", "Callback", "EvalEvery"]
+__all__ = ["History", "Callback", "EvalEvery", "ProgressBar"]
 
 
 @dataclass
@@ -86,3 +87,25 @@ class EvalEvery(Callback):
             if self.describe is not None and distributed.is_main_process():
                 print(self.describe(epoch, record, result), flush=True)
 
+
+
+class ProgressBar(Callback):
+    """A tqdm bar on standard error over the rounds of one ``fit``, with the rate, the
+    time remaining and the last losses.  The trainer adds it when ``config.progress``
+    is set (a full-preset run in a terminal), on rank 0 only."""
+
+    def __init__(self, unit: str = "epoch") -> None:
+        self.unit = unit
+        self.bar = None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=trainer.last_epoch - trainer.epoch, file=sys.stderr, unit=self.unit, dynamic_ncols=True)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}", refresh=False)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        self.bar.close()

@@ -25,7 +25,7 @@ from .. import distributed
 from .games import Draws, Game, Unconditional
 from .objective import Clock, Objective
 from . import plain, state
-from .history import History
+from .history import History, ProgressBar
 from .runtime import TrainingDiverged, resolve_device, torch_threads
 
 __all__ = ["EMA", "Phase", "GANTrainer", "check_finite", "update"]
@@ -226,12 +226,14 @@ class GANTrainer:
         cfg = self.config
         self.generator.train()
         self.discriminator.train()
-        for cb in self.callbacks:
-            cb.on_train_start(self)
         start = self.epoch
+        self.last_epoch = start + num_epochs
+        bar = [ProgressBar(cfg.progress_unit)] if cfg.progress and distributed.is_main_process() else []
+        callbacks = self.callbacks + bar
+        for cb in callbacks:
+            cb.on_train_start(self)
         if cfg.snapshot_every and not self.history.snapshots:
             self._snapshot(start)  # before training
-        self.last_epoch = start + num_epochs
         for self.epoch in range(start + 1, self.last_epoch + 1):
             if cfg.lr_decay == "linear":  # to zero over the planned run of cfg.num_epochs rounds
                 self._scale_rates(max(0.0, 1.0 - (self.epoch - 1) / cfg.num_epochs))
@@ -242,9 +244,9 @@ class GANTrainer:
             self.history.append(self.epoch, record)
             if cfg.snapshot_every and (self.epoch % cfg.snapshot_every == 0 or self.epoch == self.last_epoch):
                 self._snapshot(self.epoch)
-            for cb in self.callbacks:
+            for cb in callbacks:
                 cb.on_epoch_end(self, self.epoch, record)
-        for cb in self.callbacks:
+        for cb in callbacks:
             cb.on_train_end(self)
         return self.history
 

@@ -105,6 +105,13 @@ class Objective:
         for constraint in self.constraints:
             constraint(discriminator)
 
+    def __repr__(self) -> str:
+        """The loss and its parts as a sum, e.g. ``WassersteinLoss() + GradientPenalty(weight=10.0)``."""
+        parts = [self.loss, *self.terms, *self.constraints, *self.see, *self.relabel]
+        if self.g_objective is not None:
+            parts.append(self.g_objective)
+        return " + ".join(map(repr, parts))
+
     @property
     def last_terms(self) -> dict[str, float]:
         return {term.name: term.last for term in self.terms}
