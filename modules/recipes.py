@@ -31,10 +31,13 @@ from .data import normal_noise
 from .cli import Option, at_least, fraction, positive
 from .cli import image_size as cli_image_size
 from .image_data import DATASETS, ImageDataset, load_image_dataset
-from .game import GANTrainer, Objective, named_objective
+from .game.loop import GANTrainer
+from .game.objective import Objective, named_objective
 from .game.games import Conditional
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
-from .game import Callback, TrainConfig, seed_everything, torch_threads
+from .game.config import TrainConfig
+from .game.history import Callback
+from .game.runtime import seed_everything, torch_threads
 
 __all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "classify_with_confidence", "recognised_share", "classifier_features"]
 

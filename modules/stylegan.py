@@ -410,7 +410,9 @@ def build_style_gan(recipe: StyleRecipe, device: str = "cpu", callbacks: Any = (
     :class:`~modules.game.GANTrainer`: only the two networks are new)."""
     from .data import normal_noise
     from .models import DCGANDiscriminator, dcgan_init
-    from .game import GANTrainer, TrainConfig, seed_everything
+    from .game.config import TrainConfig
+    from .game.loop import GANTrainer
+    from .game.runtime import seed_everything
 
     seed_everything(recipe.seed)
     dataset = dataset if dataset is not None else recipe.load_data()

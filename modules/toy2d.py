@@ -33,7 +33,11 @@ import torch
 from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
 from .cli import Option, at_least, fail, npy_path, positive
 from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
-from .game import GANTrainer, History, Objective, TrainConfig, TrainingDiverged, named_objective, seed_everything
+from .game.config import TrainConfig
+from .game.history import History
+from .game.loop import GANTrainer
+from .game.objective import Objective, named_objective
+from .game.runtime import TrainingDiverged, seed_everything
 from .game.objective import OBJECTIVES
 from .game.tricks import TRICKS, make_tricks
 from .metrics import ModeCoverage, mode_coverage
@@ -145,7 +149,8 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
     """The untrained G, D and trainer of ``recipe`` (weights seeded by
     ``recipe.seed``).  Architecture tricks are applied here: ``minibatch_std`` gives
     D the batch's spread as an extra input, ``pack`` wraps D in a
-    :class:`~modules.models.PackedDiscriminator`; the others become trainer hooks."""
+    :class:`~modules.models.PackedDiscriminator`; the others go to the trainer, which
+    puts each where it acts."""
     seed_everything(recipe.seed)
     pack = recipe.pack if "pack" in recipe.tricks else 1
     generator = MLPGenerator(recipe.latent_dim, (2,), hidden=recipe.g_hidden, activation="relu", batch_norm=recipe.g_batch_norm)

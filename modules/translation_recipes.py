@@ -25,7 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .cli import Option, at_least, fail, positive
-from .game import GANTrainer, Objective, TrainConfig, seed_everything
+from .game.config import TrainConfig
+from .game.loop import GANTrainer
+from .game.objective import Objective
+from .game.runtime import seed_everything
 from .game.games import Cycle, Pair, Paired
 from .game.losses import LeastSquaresLoss, NonSaturatingLoss
 from .game.terms import L1, CycleConsistency, Identity

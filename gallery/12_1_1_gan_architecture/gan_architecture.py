@@ -52,7 +52,10 @@ from modules.metrics import first_epoch_within, sample_stats
 from modules.models import BatchStatsDiscriminator, MLPGenerator
 from modules.results import record
 from modules.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results
-from modules.game import EvalEvery, GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.history import EvalEvery
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
 
 args = parse_script_args(
     [

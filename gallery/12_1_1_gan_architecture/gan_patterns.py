@@ -46,7 +46,9 @@ from modules.metrics import clean_line_share, line_patterns_covered
 from modules.models import MLPDiscriminator, MLPGenerator
 from modules.plotting import plot_losses, plot_pattern_grid, plot_pattern_progress
 from modules.results import record
-from modules.game import GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
 
 args = parse_script_args(
     [

@@ -65,7 +65,7 @@ from modules.models import DISCRIMINATOR_NORMS
 from modules.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
 from modules.results import record
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, classifier_features, pretrained_classifier, recipe_options, recognised_share
-from modules.game import EvalEvery
+from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [

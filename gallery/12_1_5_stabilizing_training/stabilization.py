@@ -69,9 +69,9 @@ note_device(args.device)
 # %%
 # The tricks
 # ----------
-# Each name is a small object with one or two hooks into the shared trainer (see
-# :mod:`modules.game.tricks`), or, for ``minibatch_std`` and ``pack``, a change to D's
-# input layer.
+# Each name is a small object that acts at one place of the shared trainer's game
+# (see :mod:`modules.game.tricks`), or, for ``minibatch_std`` and ``pack``, a change
+# to D's input layer.
 
 for name in args.tricks:
     print(f"{name:>18}: {KNOWN_TRICKS[name][0]}")

@@ -58,7 +58,7 @@ from modules.plotting import plot_image_columns, plot_image_panels, plot_image_p
 from modules.results import record
 from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
-from modules.game import TrainingDiverged
+from modules.game.runtime import TrainingDiverged
 from modules.workers import trained
 
 

@@ -1,7 +1,11 @@
 """The game and its loop (lessons 12.1.1 onwards).
 
+Import each name from the module that defines it, e.g.
+``from modules.game.loop import GANTrainer``: the package itself re-exports
+nothing, so every name has one home (and one entry in the API reference).
+
 * :mod:`~modules.game.plain` -- the plain game's two steps, as lesson 12.1.1 shows them
-* :mod:`~modules.game.loop` -- :class:`GANTrainer`: rounds of a D phase and a G phase
+* :mod:`~modules.game.loop` -- :class:`~modules.game.loop.GANTrainer`: rounds of a D phase and a G phase
 * :mod:`~modules.game.games` -- kinds of game: what D sees and what G is given
 * :mod:`~modules.game.losses` -- adversarial losses
 * :mod:`~modules.game.terms` -- terms composed with a loss (gradient penalty, L1, cycle, ...)
@@ -11,22 +15,4 @@
   :mod:`~modules.game.state` -- settings, records and callbacks, seeds and devices, checkpoints
 """
 
-from .config import TrainConfig
-from .history import Callback, EvalEvery, History
-from .loop import GANTrainer
-from .objective import Objective, named_objective
-from .runtime import TrainingDiverged, resolve_device, seed_everything, torch_threads
-
-__all__ = [
-    "GANTrainer",
-    "TrainConfig",
-    "History",
-    "Callback",
-    "EvalEvery",
-    "Objective",
-    "named_objective",
-    "TrainingDiverged",
-    "seed_everything",
-    "torch_threads",
-    "resolve_device",
-]
+__all__: list[str] = []

@@ -5,15 +5,14 @@ real and the generated samples it judges and the condition both are judged under
 The objective (:mod:`modules.game.objective`) turns duels into losses; the loop
 (:mod:`modules.game.loop`) updates the players.  A game never changes the steps.
 
-================  =========================================  ==========================================
-game              D judges                                   G is given
-================  =========================================  ==========================================
-``Unconditional``  x against G(z)                            z
-``Conditional``    (x, y) against (G(z, y), y), y of x        z and a label drawn uniformly
-``Paired``         (target, input) against (G(z, input), input)  z and the input of a real pair
-``Cycle``          each domain: its images against             images of both domains; the terms
-                   translations into it (from a history)       add the round trips
-================  =========================================  ==========================================
+* :class:`Unconditional`: D judges x against G(z); G is given z.
+* :class:`Conditional`: D judges (x, y) against (G(z, y), y), with y the labels of
+  the real batch; G is given z and labels drawn uniformly.
+* :class:`Paired`: D judges (target, input) against (G(z, input), input); G is given
+  z and the input of a fresh real pair.
+* :class:`Cycle`: each domain's discriminator judges its images against translations
+  into it (drawn from an :class:`ImageHistory`); G is given images of both domains,
+  and its phase hands the round trips to the cycle and identity terms.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from torch import nn
 
 from .. import distributed
 
-__all__ = ["Duel", "Draws", "Game", "Unconditional", "Conditional", "Paired", "Cycle", "Pair"]
+__all__ = ["Duel", "Draws", "Game", "Unconditional", "Conditional", "Paired", "Cycle", "Pair", "ImageHistory"]
 
 
 @dataclass
@@ -174,8 +173,6 @@ class Cycle(Game):
     provides = frozenset({"cycle"})
 
     def __init__(self, history: int = 50, seed: int = 0) -> None:
-        from ..translation_models import ImageHistory
-
         if distributed.enabled():  # its duels call the pairs' halves (g.ab, d.a), which bypass DistributedDataParallel
             raise RuntimeError("the cycle game does not support torchrun (DistributedDataParallel) yet; run the script as one process")
         self.history_a = ImageHistory(history, seed=seed + 2)
@@ -206,3 +203,66 @@ class Cycle(Game):
 
     def __repr__(self) -> str:
         return f"Cycle(history={self.history_a.capacity})"
+
+
+class ImageHistory:
+    """A buffer of up to ``capacity`` earlier generated images (Shrivastava et al.,
+    2017; used by CycleGAN with ``capacity=50``).
+
+    :meth:`query` takes a batch of fresh fakes and returns a batch of the same
+    shape for the discriminator.  While the buffer fills up, every fake is stored
+    and returned unchanged.  Once it is full, each fake is, with probability 1/2,
+    returned as is, and otherwise stored in place of a random earlier one, which is
+    returned instead.  D thus keeps seeing what G produced some steps ago and cannot
+    just chase G's latest trick, which damps the back-and-forth of the two players.
+
+    The choices come from a private :class:`torch.Generator` seeded with ``seed``,
+    so a run is reproducible; :meth:`state_dict` / :meth:`load_state_dict` keep the
+    stored images and the generator's state in checkpoints.  ``capacity=0`` turns
+    the buffer off.  Returned tensors are detached: the history feeds D's update only.
+    """
+
+    def __init__(self, capacity: int = 50, seed: int = 0) -> None:
+        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+            raise ValueError(f"capacity must be an integer >= 0 (got {capacity})")
+        self.capacity = capacity
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.images: list[torch.Tensor] = []
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        """A batch like ``images`` (same shape), mixing them with stored older ones."""
+        images = images.detach()
+        if self.capacity == 0:
+            return images
+        if self.images and images.shape[1:] != self.images[0].shape:
+            raise ValueError(f"the history holds images of shape {tuple(self.images[0].shape)}, got a batch of {tuple(images.shape[1:])}")
+        out = []
+        for image in images:
+            if len(self.images) < self.capacity:  # still filling: keep and pass on
+                self.images.append(image.clone())
+                out.append(image)
+            elif torch.rand((), generator=self.generator).item() < 0.5:  # swap with an old one
+                slot = int(torch.randint(self.capacity, (), generator=self.generator))
+                old, self.images[slot] = self.images[slot], image.clone()
+                out.append(old.to(image.device))
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Capacity, stored images (one CPU tensor) and the random state."""
+        stored = torch.stack([im.cpu() for im in self.images]) if self.images else torch.empty(0)
+        return {"capacity": self.capacity, "images": stored, "rng_state": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (the capacities must agree)."""
+        if int(state["capacity"]) != self.capacity:
+            raise ValueError(f"the saved history has capacity {state['capacity']}, this one {self.capacity}")
+        stored = state["images"]
+        if len(stored) > self.capacity:
+            raise ValueError(f"the saved history holds {len(stored)} images, more than its capacity {self.capacity}")
+        self.generator.set_state(state["rng_state"])
+        self.images = [im.clone() for im in stored] if stored.numel() else []

@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from .. import distributed
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .loop import GANTrainer as Trainer
+#: what a callback is handed: the :class:`~modules.game.loop.GANTrainer` (not imported
+#: here, since the loop imports this module)
+Trainer = Any
 
 __all__ = ["History", "Callback", "EvalEvery", "ProgressBar"]
 

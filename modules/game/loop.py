@@ -30,6 +30,9 @@ from .runtime import TrainingDiverged, resolve_device, torch_threads
 
 __all__ = ["EMA", "Phase", "GANTrainer", "check_finite", "update"]
 
+#: Where a trick may act (its ``acts_on``; see :class:`modules.game.tricks.Trick`).
+ROLES = ("relabel", "see", "g_objective", "build", "rates", "update", "g_phase")
+
 
 class EMA:
     """An exponential moving average of G's weights and BatchNorm statistics,
@@ -112,6 +115,9 @@ class GANTrainer:
     ) -> None:
         self.config = cfg = config
         self.game = game if game is not None else Unconditional()
+        for trick in tricks:
+            if getattr(trick, "acts_on", None) not in ROLES:
+                raise ValueError(f"{trick!r} acts on {getattr(trick, 'acts_on', None)!r}; a trick acts on one of {', '.join(ROLES)}")
         role = lambda name: [t for t in tricks if t.acts_on == name]  # noqa: E731
         objective = objective if objective is not None else Objective()
         self.objective = objective.with_parts(

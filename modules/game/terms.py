@@ -3,11 +3,11 @@
 ===========================  =====  ====================================================
 piece                        phase  adds
 ===========================  =====  ====================================================
-:class:`GradientPenalty`     D      lambda (norm(grad D(x_hat)) - 1)^2 (WGAN-GP)
+:class:`GradientPenalty`     D      ``w * (|grad D(x_hat)| - 1)^2`` (WGAN-GP)
 :class:`WeightClipping`      D      after each update, D's weights clipped (WGAN)
-:class:`L1`                  G      weight |G(z, input) - target| (pix2pix)
-:class:`CycleConsistency`    G      weight (|ba(ab(a)) - a| + |ab(ba(b)) - b|) (CycleGAN)
-:class:`Identity`            G      weight (|ab(b) - b| + |ba(a) - a|) (CycleGAN)
+:class:`L1`                  G      ``w * |G(z, input) - target|`` (pix2pix)
+:class:`CycleConsistency`    G      ``w * (|ba(ab(a)) - a| + |ab(ba(b)) - b|)`` (CycleGAN)
+:class:`Identity`            G      ``w * (|ab(b) - b| + |ba(a) - a|)`` (CycleGAN)
 ===========================  =====  ====================================================
 
 A term reads only what the game's duels (and, in G's phase, its extras) hold; a term

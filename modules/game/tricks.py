@@ -1,17 +1,17 @@
 """Training tricks (lesson 12.1.5; unrolling in 12.1.6), each acting where it belongs.
 
-=====================  ===============================  =========================================
-trick                  acts on                          how
-=====================  ===============================  =========================================
-``label_smoothing``    D's targets (objective)          ``relabel(real, fake, rng)``
-``noisy_labels``       D's targets (objective)          ``relabel(real, fake, rng)``
-``instance_noise``     what D sees (objective)          ``see(x, rng, clock)``
-``feature_matching``   G's adversarial term (objective) ``g_loss(duels, draws, see)``
-``spectral_norm``      D, when it is built              ``build(discriminator)``
-``ttur``               the optimisers, when built       ``rates(lr_d, lr_g)``
-``gradient_clipping``  both players' updates            ``clip(model)`` before each step
-``unrolled``           G's phase                        ``around(d_phase)`` (a context)
-=====================  ===============================  =========================================
+=====================  ==================================  =========================================
+trick                  acts on                             how
+=====================  ==================================  =========================================
+``label_smoothing``    D's targets (objective)             ``relabel(real, fake, rng)``
+``noisy_labels``       D's targets (objective)             ``relabel(real, fake, rng)``
+``instance_noise``     what D sees (objective)             ``see(x, rng, clock)``
+``feature_matching``   G's adversarial term (objective)    ``g_loss(duels, draws, see)``
+``spectral_norm``      D, when it is built                 ``build(discriminator)``
+``ttur``               the optimisers, when built          ``rates(lr_d, lr_g)``
+``gradient_clipping``  both players' updates               ``clip(model)`` before each step
+``unrolled``           G's phase                           ``around(d_phase)`` (a context)
+=====================  ==================================  =========================================
 
 Two more change D's architecture and are chosen when D is built, in
 :mod:`modules.models`: the minibatch standard deviation and packing.  :data:`TRICKS`
@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "Trick",
     "LabelSmoothing",
     "NoisyLabels",
     "InstanceNoise",
@@ -51,7 +52,17 @@ def _check(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
-class _Trick:
+class Trick:
+    """A training trick: a small object that acts at one place, named by ``acts_on``.
+
+    ``"relabel"`` and ``"see"`` join D's objective (its targets, what it sees),
+    ``"g_objective"`` replaces G's adversarial term, ``"build"`` and ``"rates"`` act
+    once when the trainer builds D and the optimisers, ``"update"`` acts between a
+    backward pass and the optimiser's step, ``"g_phase"`` wraps G's phase.  Each role
+    has one method (the table of the module docstring); a trick reads only what that
+    method is given.
+    """
+
     name = "trick"
     acts_on = "nothing"
 
@@ -60,7 +71,7 @@ class _Trick:
         return f"{type(self).__name__}({params})"
 
 
-class LabelSmoothing(_Trick):
+class LabelSmoothing(Trick):
     """One-sided label smoothing (Salimans et al., 2016): D's target for real samples
     is ``real_target`` (0.9) instead of 1; fakes keep 0."""
 
@@ -74,7 +85,7 @@ class LabelSmoothing(_Trick):
         return real_target * self.real_target, fake_target
 
 
-class NoisyLabels(_Trick):
+class NoisyLabels(Trick):
     """Noisy labels: each D step a random ``flip`` share of real samples is labelled
     fake and of fakes labelled real, so D can never be perfectly sure."""
 
@@ -92,7 +103,7 @@ class NoisyLabels(_Trick):
         return flipped(real_target), flipped(fake_target)
 
 
-class InstanceNoise(_Trick):
+class InstanceNoise(Trick):
     """Instance noise (Sønderby et al., 2017): Gaussian noise of standard deviation
     ``std`` on every sample D sees, real or fake, shrinking linearly to zero over the run."""
 
@@ -111,7 +122,7 @@ class InstanceNoise(_Trick):
         return x if std == 0 else x + std * torch.randn(x.shape, generator=rng).to(x)
 
 
-class FeatureMatching(_Trick):
+class FeatureMatching(Trick):
     r"""Feature matching (Salimans et al., 2016): G matches the *average* of D's last
     hidden features on a fresh real batch, :math:`\lVert E f(x) - E f(G(z)) \rVert^2`,
     instead of fooling D's verdict.  D needs a ``features(x)`` method."""
@@ -129,7 +140,7 @@ class FeatureMatching(_Trick):
         return (features - target).pow(2).sum()
 
 
-class SpectralNorm(_Trick):
+class SpectralNorm(Trick):
     """Spectral normalisation (Miyato et al., 2018) of every linear and convolutional
     layer of D, applied when D is built: each weight is divided by an *estimate* of its
     largest singular value (one power iteration per step, continued from the last), so
@@ -169,7 +180,7 @@ def spectral_norms(model: nn.Module) -> list[float]:
     return values
 
 
-class TTUR(_Trick):
+class TTUR(Trick):
     """Two time-scale update rule (Heusel et al., 2017): D learns faster than G
     (``lr_d`` 4e-4, ``lr_g`` 1e-4), set when the optimisers are built."""
 
@@ -184,7 +195,7 @@ class TTUR(_Trick):
         return self.lr_d, self.lr_g
 
 
-class GradientClipping(_Trick):
+class GradientClipping(Trick):
     """Clip both players' gradient norms to ``max_norm`` before each optimiser step."""
 
     name, acts_on = "gradient_clipping", "update"
@@ -197,7 +208,7 @@ class GradientClipping(_Trick):
         nn.utils.clip_grad_norm_(model.parameters(), self.max_norm)
 
 
-class UnrolledDiscriminator(_Trick):
+class UnrolledDiscriminator(Trick):
     """Unrolled GAN (Metz et al., 2017), first-order form: before each G update D takes
     ``steps`` extra updates on fresh batches; G is updated against that *future* D; then
     D and its optimiser are put back exactly as they were.  The paper also
@@ -223,7 +234,7 @@ class UnrolledDiscriminator(_Trick):
 
 
 # name -> (what it does, the class; None for the architecture tricks of modules.models)
-TRICKS: dict[str, tuple[str, type[_Trick] | None]] = {
+TRICKS: dict[str, tuple[str, type[Trick] | None]] = {
     "label_smoothing": ("one-sided label smoothing: D's real target 0.9", LabelSmoothing),
     "noisy_labels": ("flip 5% of D's labels each step", NoisyLabels),
     "instance_noise": ("Gaussian noise on D's inputs, annealed to 0", InstanceNoise),
@@ -238,7 +249,7 @@ TRICKS: dict[str, tuple[str, type[_Trick] | None]] = {
 ARCHITECTURE_TRICKS = ("minibatch_std", "pack")
 
 
-def make_tricks(names: list[str] | tuple[str, ...], **params: Any) -> list[_Trick]:
+def make_tricks(names: list[str] | tuple[str, ...], **params: Any) -> list[Trick]:
     """Build the tricks named in ``names`` (architecture tricks are skipped: they are
     chosen when D is built); ``params`` maps a name to its keyword arguments."""
     tricks = []
