@@ -760,7 +760,7 @@ class CycleGANTrainer(GANTrainer):
         callbacks: Sequence[Callback] = (),
     ) -> None:
         from legacy.losses import LeastSquaresLoss
-        from modules.translation_models import ImageHistory
+        from modules.game.games import ImageHistory  # moved there; the same class
 
         if distributed.enabled():  # its steps call the networks' halves (g.ab, d.a), which bypass DistributedDataParallel
             raise RuntimeError("CycleGANTrainer does not support torchrun (DistributedDataParallel) yet; run the script as one process")
