@@ -6,9 +6,7 @@ everything else from here.  The package is organised by what things are:
 * :mod:`modules.data` -- target distributions, noise samplers, toy image patterns
 * :mod:`modules.image_data` -- the image dataset factory (digits, MNIST, folders)
 * :mod:`modules.models` -- generator and discriminator families, the digit classifier
-* :mod:`modules.losses` -- GAN objectives (minimax to WGAN-GP), each a small object the trainer calls
-* :mod:`modules.tricks` -- training tricks (label smoothing to unrolling), hooks into the trainer
-* :mod:`modules.training` -- the one trainer every lesson uses
+* :mod:`modules.game` -- the game and its one loop: losses, terms, tricks, kinds of game
 * :mod:`modules.distributed` -- the same trainer under ``torchrun`` (DistributedDataParallel)
 * :mod:`modules.monitor` -- the training health monitor (a trainer callback)
 * :mod:`modules.toy2d` -- 2-D experiments: recipes, cached runs, parallel workers

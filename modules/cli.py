@@ -33,7 +33,9 @@ from typing import Any
 from .checkpoints import CheckpointError
 from .image_data import DatasetUnavailable
 from .models import check_image_size
-from .training import GANTrainer, History, TrainingDiverged, resolve_device
+from .game.history import History
+from .game.loop import GANTrainer
+from .game.runtime import TrainingDiverged, resolve_device
 
 __all__ = [
     "Option",

@@ -10,11 +10,11 @@ world_size``.  Launch a script with ``torchrun`` (see the Setup page)::
 
 A script opts in with one call, :func:`setup`, right after parsing its flags; without
 ``torchrun`` it does nothing and every helper here answers as for one process, so a
-plain ``python script.py`` runs exactly as before.  :class:`~modules.training.GANTrainer`
+plain ``python script.py`` runs exactly as before.  :class:`~modules.game.GANTrainer`
 does the rest when a process group exists:
 
 * G and D are wrapped in :class:`~torch.nn.parallel.DistributedDataParallel` while
-  :meth:`~modules.training.GANTrainer.fit` runs (its constructor copies rank 0's initial
+  :meth:`~modules.game.GANTrainer.fit` runs (its constructor copies rank 0's initial
   weights to every process; backward passes average the gradients: gloo on CPUs, NCCL
   on GPUs).  Outside ``fit`` the trainer holds the plain networks, so sampling, the
   moving average and checkpoints never see the wrapper, and a checkpoint written under
@@ -49,7 +49,7 @@ G's forward pass in D's step (its output is detached, so no gradient of G is
 expected), the unrolled discriminator (it saves and restores D's plain state), feature
 matching (``D.features`` bypasses the wrapper, but only G's gradients matter there and
 those are averaged), spectral normalisation, instance noise, label tricks, conditional
-GANs.  What does not: :class:`~modules.training.CycleGANTrainer`, whose steps call the
+GANs.  What does not: the cycle game (:class:`~modules.game.games.Cycle`), whose duels call the
 halves of its paired networks directly (``g.ab``) and would therefore never average a
 gradient; it refuses with one line instead of training the ranks apart.
 

@@ -39,7 +39,7 @@ from torch import nn
 
 from .models import DigitClassifier
 from .recipes import ClassifierRecipe, _logits, classifier_features, pretrained_classifier
-from .training import torch_threads
+from .game.runtime import torch_threads
 
 __all__ = [
     "SingularCovarianceError",
@@ -546,7 +546,7 @@ def feature_extractor(name: str, device: str = "cpu") -> FeatureExtractor:
 
 def generated_images(trainer, n: int, seed: int = 0, epoch: int | None = None, labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
     """``n`` images from the generator of ``trainer`` (a
-    :class:`~modules.training.GANTrainer`), on the CPU, from a noise stream seeded
+    :class:`~modules.game.GANTrainer`), on the CPU, from a noise stream seeded
     by ``seed`` (the same seed gives the same noise at every ``epoch``, so stages of
     training are compared on the same latent vectors).
 

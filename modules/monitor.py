@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .training import Callback
+from .game.history import Callback
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .training import GANTrainer
+    from .game.loop import GANTrainer
 
 __all__ = ["SIGNS", "HealthReport", "HealthMonitor"]
 
@@ -131,9 +131,9 @@ class HealthMonitor(Callback):
         real = batch[0] if isinstance(batch, (tuple, list)) else batch
         self._real_spread = self.spread(real)
         self._noise = trainer.noise_sampler(self.num_samples, generator=rng)
-        if trainer.num_classes:
-            self._labels = torch.arange(self.num_samples) % trainer.num_classes
-        self.report.probabilities = bool(trainer.loss.outputs_probability)
+        if getattr(trainer.game, "num_classes", 0):
+            self._labels = torch.arange(self.num_samples) % trainer.game.num_classes
+        self.report.probabilities = bool(trainer.objective.loss.outputs_probability)
         self.report.thresholds = {"confident": self.confident, "margin": self.margin, "collapse_ratio": self.collapse_ratio}
         self.report.warmup_steps = int(self.warmup * trainer.config.num_epochs)
 

@@ -23,7 +23,7 @@ from matplotlib.ticker import NullFormatter
 from .data import GaussianMixture2D, GaussianTarget, is_clean_line
 from .image_data import to_unit_range
 from .monitor import SIGNS, HealthReport
-from .training import History
+from .game.history import History
 
 __all__ = [
     "COLORS",

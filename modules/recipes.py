@@ -31,11 +31,15 @@ from .data import normal_noise
 from .cli import Option, at_least, fraction, positive
 from .cli import image_size as cli_image_size
 from .image_data import DATASETS, ImageDataset, load_image_dataset
-from .losses import GANLoss, get_loss
+from .game.loop import GANTrainer
+from .game.objective import Objective, named_objective
+from .game.games import Conditional
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
-from .training import Callback, GANTrainer, TrainConfig, seed_everything, torch_threads
+from .game.config import TrainConfig
+from .game.history import Callback
+from .game.runtime import seed_everything, torch_threads
 
-__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_loss", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "classify_with_confidence", "recognised_share", "classifier_features"]
+__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan", "ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "classify_with_confidence", "recognised_share", "classifier_features"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class GANRecipe:
     """Everything that determines a trained DCGAN (or conditional DCGAN, or WGAN-GP).
 
     The last five fields make the DCGAN another GAN of the same architecture; their
-    defaults are the DCGAN's.  ``loss`` is a name of :data:`modules.losses.LOSSES`,
+    defaults are the DCGAN's.  ``loss`` is a name of :data:`modules.game.objective.OBJECTIVES`,
     ``n_critic`` the number of D (critic) updates per G update, ``penalty_weight``
     the gradient penalty's lambda (``wgan_gp`` only), ``beta2`` Adam's second beta
     and ``critic_norm`` D's normalisation (see :class:`~modules.models.DCGANDiscriminator`).
@@ -129,9 +133,9 @@ WGAN_GP_PRESETS = {
 }
 
 
-def recipe_loss(recipe: GANRecipe) -> GANLoss:
-    """The loss object ``recipe.loss`` names (with its penalty weight for ``wgan_gp``)."""
-    return get_loss(recipe.loss, penalty_weight=recipe.penalty_weight) if recipe.loss == "wgan_gp" else get_loss(recipe.loss)
+def recipe_objective(recipe: GANRecipe) -> Objective:
+    """The objective ``recipe.loss`` names (with its penalty weight for ``wgan_gp``)."""
+    return named_objective(recipe.loss, penalty_weight=recipe.penalty_weight) if recipe.loss == "wgan_gp" else named_objective(recipe.loss)
 
 
 def build_gan(
@@ -179,7 +183,8 @@ def build_gan(
     )
     real = dataset.sample_with_labels if classes else dataset.sample
     noise = functools.partial(normal_noise, dim=recipe.latent_dim)
-    return GANTrainer(generator, discriminator, real, noise, config, loss=recipe_loss(recipe), callbacks=callbacks, num_classes=classes)
+    game = Conditional(classes) if classes else None
+    return GANTrainer(generator, discriminator, real, noise, config, objective=recipe_objective(recipe), game=game, callbacks=callbacks)
 
 
 def pretrained_gan(recipe: GANRecipe, device: str = "cpu", dataset: ImageDataset | None = None) -> GANTrainer:

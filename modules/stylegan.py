@@ -407,10 +407,12 @@ class StyleRecipe:
 
 def build_style_gan(recipe: StyleRecipe, device: str = "cpu", callbacks: Any = (), progress: bool = False, dataset: Any = None) -> Any:
     """The untrained StyleGAN-lite of ``recipe`` and its trainer (the course's one
-    :class:`~modules.training.GANTrainer`: only the two networks are new)."""
+    :class:`~modules.game.GANTrainer`: only the two networks are new)."""
     from .data import normal_noise
     from .models import DCGANDiscriminator, dcgan_init
-    from .training import GANTrainer, TrainConfig, seed_everything
+    from .game.config import TrainConfig
+    from .game.loop import GANTrainer
+    from .game.runtime import seed_everything
 
     seed_everything(recipe.seed)
     dataset = dataset if dataset is not None else recipe.load_data()

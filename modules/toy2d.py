@@ -3,7 +3,7 @@
 Lessons 12.1.4 to 12.1.6 compare losses and tricks on the ring of 8 and the grid of 25
 Gaussians (:func:`modules.data.toy_target`).  A :class:`ToyRecipe` names everything
 that determines one run: the target, the loss, the tricks and the budget.
-:func:`train_toy_gan` trains it with the shared :class:`~modules.training.GANTrainer`
+:func:`train_toy_gan` trains it with the shared :class:`~modules.game.GANTrainer`
 (plus a :class:`~modules.monitor.HealthMonitor`) and scores 2,500 samples with
 :func:`~modules.metrics.mode_coverage`; the result is a :class:`ToyRun`.
 
@@ -33,12 +33,16 @@ import torch
 from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
 from .cli import Option, at_least, fail, npy_path, positive
 from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
-from .losses import LOSSES, get_loss
+from .game.config import TrainConfig
+from .game.history import History
+from .game.loop import GANTrainer
+from .game.objective import Objective, named_objective
+from .game.runtime import TrainingDiverged, seed_everything
+from .game.objective import OBJECTIVES
+from .game.tricks import TRICKS, make_tricks
 from .metrics import ModeCoverage, mode_coverage
 from .models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 from .monitor import HealthMonitor, HealthReport
-from .training import GANTrainer, History, TrainConfig, TrainingDiverged, seed_everything
-from .tricks import TRICKS, make_tricks
 from .workers import run_in_workers
 
 __all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
@@ -53,7 +57,7 @@ class ToyRecipe:
     The defaults are the course's "vanilla" GAN: non-saturating loss, Adam (1e-3,
     betas 0.5/0.999) with the learning rate decaying linearly to zero, batches of
     128, G = 2 -> 128 -> 128 -> 128 -> 2 (ReLU), D = 2 -> 128 -> 128 -> 1 (LeakyReLU).
-    ``tricks`` names entries of :data:`modules.tricks.TRICKS`; ``pack`` and
+    ``tricks`` names entries of :data:`modules.game.tricks.TRICKS`; ``pack`` and
     ``unroll_steps`` set packing and unrolling when those tricks are on.
     ``n_critic`` is the number of D (critic) updates per G update.
     """
@@ -82,8 +86,8 @@ class ToyRecipe:
 
     def __post_init__(self) -> None:
         toy_target(self.target)  # raises for an unknown target
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        if self.loss not in OBJECTIVES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(OBJECTIVES)}")
         for name in self.tricks:
             if name not in TRICKS:
                 raise ValueError(f"unknown trick {name!r}; choose from {', '.join(TRICKS)}")
@@ -133,19 +137,20 @@ def loss_recipe(base: ToyRecipe, loss: str, n_critic: int | None = None, **chang
     return replace(base, loss=loss, **settings, **changes)
 
 
-def _loss(recipe: ToyRecipe):
+def _objective(recipe: ToyRecipe) -> Objective:
     if recipe.loss == "wgan_gp":
-        return get_loss("wgan_gp", penalty_weight=recipe.penalty_weight)
+        return named_objective("wgan_gp", penalty_weight=recipe.penalty_weight)
     if recipe.loss == "wgan":
-        return get_loss("wgan", clip=recipe.weight_clip)
-    return get_loss(recipe.loss)
+        return named_objective("wgan", clip=recipe.weight_clip)
+    return named_objective(recipe.loss)
 
 
 def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot_every: int | None = None) -> GANTrainer:
     """The untrained G, D and trainer of ``recipe`` (weights seeded by
     ``recipe.seed``).  Architecture tricks are applied here: ``minibatch_std`` gives
     D the batch's spread as an extra input, ``pack`` wraps D in a
-    :class:`~modules.models.PackedDiscriminator`; the others become trainer hooks."""
+    :class:`~modules.models.PackedDiscriminator`; the others go to the trainer, which
+    puts each where it acts."""
     seed_everything(recipe.seed)
     pack = recipe.pack if "pack" in recipe.tricks else 1
     generator = MLPGenerator(recipe.latent_dim, (2,), hidden=recipe.g_hidden, activation="relu", batch_norm=recipe.g_batch_norm)
@@ -170,7 +175,7 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
     )
     tricks = make_tricks(recipe.tricks, unrolled={"steps": recipe.unroll_steps})
     noise = functools.partial(normal_noise, dim=recipe.latent_dim)
-    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, loss=_loss(recipe), callbacks=callbacks, tricks=tricks)
+    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, objective=_objective(recipe), callbacks=callbacks, tricks=tricks)
 
 
 @dataclass
@@ -232,7 +237,7 @@ def train_toy_gan(recipe: ToyRecipe, device: str = "cpu", progress: bool = False
     history.snapshots = []
     extras: dict[str, Any] = {}
     if recipe.loss in ("wgan", "wgan_gp"):
-        from .losses import input_gradient_norms, interpolates
+        from .game.terms import input_gradient_norms, interpolates
 
         rng = torch.Generator().manual_seed(recipe.seed + 99)
         n = EVAL_SAMPLES - EVAL_SAMPLES % (recipe.pack if "pack" in recipe.tricks else 1)  # whole packs only

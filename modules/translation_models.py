@@ -11,8 +11,6 @@ photo, the digit in the other style).  Three pieces cover both methods:
 * :class:`PatchDiscriminator`: the PatchGAN.  Instead of one verdict per image it
   returns a map of logits, each judging one patch (70x70 pixels in the paper).
   pix2pix shows it (input, output) pairs; CycleGAN shows it single images.
-* :class:`ImageHistory`: CycleGAN's buffer of earlier translations, from which the
-  discriminator is shown old fakes as well as new ones.
 
 :func:`init_weights` is the N(0, 0.02) initialisation both papers use.
 
@@ -34,7 +32,6 @@ __all__ = [
     "PATCH_NORMS",
     "PatchDiscriminator",
     "receptive_field",
-    "ImageHistory",
     "init_weights",
 ]
 
@@ -254,72 +251,6 @@ class PatchDiscriminator(nn.Module):
         if self.output_size(small) < 1:
             raise ValueError(f"a PatchGAN with n_layers={self.n_layers} needs images of at least {3 * 2**self.n_layers} pixels a side, got {small}")
         return self.net(x)  # (N, 1, h', w') patch logits
-
-
-# ---------------------------------------------------------------------------------
-# CycleGAN's history of generated images
-# ---------------------------------------------------------------------------------
-class ImageHistory:
-    """A buffer of up to ``capacity`` earlier generated images (Shrivastava et al.,
-    2017; used by CycleGAN with ``capacity=50``).
-
-    :meth:`query` takes a batch of fresh fakes and returns a batch of the same
-    shape for the discriminator.  While the buffer fills up, every fake is stored
-    and returned unchanged.  Once it is full, each fake is, with probability 1/2,
-    returned as is, and otherwise stored in place of a random earlier one, which is
-    returned instead.  D thus keeps seeing what G produced some steps ago and cannot
-    just chase G's latest trick, which damps the back-and-forth of the two players.
-
-    The choices come from a private :class:`torch.Generator` seeded with ``seed``,
-    so a run is reproducible; :meth:`state_dict` / :meth:`load_state_dict` keep the
-    stored images and the generator's state in checkpoints.  ``capacity=0`` turns
-    the buffer off.  Returned tensors are detached: the history feeds D's update only.
-    """
-
-    def __init__(self, capacity: int = 50, seed: int = 0) -> None:
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
-            raise ValueError(f"capacity must be an integer >= 0 (got {capacity})")
-        self.capacity = capacity
-        self.generator = torch.Generator().manual_seed(int(seed))
-        self.images: list[torch.Tensor] = []
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def query(self, images: torch.Tensor) -> torch.Tensor:
-        """A batch like ``images`` (same shape), mixing them with stored older ones."""
-        images = images.detach()
-        if self.capacity == 0:
-            return images
-        if self.images and images.shape[1:] != self.images[0].shape:
-            raise ValueError(f"the history holds images of shape {tuple(self.images[0].shape)}, got a batch of {tuple(images.shape[1:])}")
-        out = []
-        for image in images:
-            if len(self.images) < self.capacity:  # still filling: keep and pass on
-                self.images.append(image.clone())
-                out.append(image)
-            elif torch.rand((), generator=self.generator).item() < 0.5:  # swap with an old one
-                slot = int(torch.randint(self.capacity, (), generator=self.generator))
-                old, self.images[slot] = self.images[slot], image.clone()
-                out.append(old.to(image.device))
-            else:
-                out.append(image)
-        return torch.stack(out)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Capacity, stored images (one CPU tensor) and the random state."""
-        stored = torch.stack([im.cpu() for im in self.images]) if self.images else torch.empty(0)
-        return {"capacity": self.capacity, "images": stored, "rng_state": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (the capacities must agree)."""
-        if int(state["capacity"]) != self.capacity:
-            raise ValueError(f"the saved history has capacity {state['capacity']}, this one {self.capacity}")
-        stored = state["images"]
-        if len(stored) > self.capacity:
-            raise ValueError(f"the saved history holds {len(stored)} images, more than its capacity {self.capacity}")
-        self.generator.set_state(state["rng_state"])
-        self.images = [im.clone() for im in stored] if stored.numel() else []
 
 
 def init_weights(module: nn.Module) -> None:

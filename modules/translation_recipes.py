@@ -4,8 +4,7 @@ Lesson 12.1.8 trains two translation GANs, each twice (pix2pix with and without 
 L1 term, CycleGAN with and without its cycle term).  A recipe is a frozen dataclass
 of everything that determines a run; :func:`build_pix2pix` and
 :func:`build_cyclegan` make the untrained networks and trainer (the course's one
-:class:`~modules.training.GANTrainer`, in its paired mode, or its
-:class:`~modules.training.CycleGANTrainer` subclass), and
+:class:`~modules.game.GANTrainer`, playing the paired or the cycle game), and
 :func:`~modules.workers.trained` loads the finished runs from the model cache or
 trains the missing ones side by side.
 
@@ -26,8 +25,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .cli import Option, at_least, fail, positive
-from .losses import L1Reconstruction, NonSaturatingLoss
-from .training import CycleGANTrainer, GANTrainer, TrainConfig, seed_everything
+from .game.config import TrainConfig
+from .game.loop import GANTrainer
+from .game.objective import Objective
+from .game.runtime import seed_everything
+from .game.games import Cycle, Pair, Paired
+from .game.losses import LeastSquaresLoss, NonSaturatingLoss
+from .game.terms import L1, CycleConsistency, Identity
 from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
 from .translation_models import PatchDiscriminator, UNetGenerator, init_weights
 
@@ -113,7 +117,7 @@ class Pix2PixRecipe:
     :class:`~modules.translation_models.PatchDiscriminator` with ``d_layers``
     stride-2 layers that sees (output, input) pairs, 4 channels.  G's loss is the
     non-saturating adversarial loss plus ``l1_weight`` times the L1 error to the
-    target (:class:`~modules.losses.L1Reconstruction`; 0 leaves it out).
+    target (:class:`~modules.game.terms.L1`; 0 leaves it out).
     """
 
     image_size: int = 32
@@ -150,7 +154,7 @@ class CycleGANRecipe:
     down-sampling steps, no dropout) and two
     :class:`~modules.translation_models.PatchDiscriminator` (``d_layers`` layers); least-squares
     adversarial loss, ``cycle_weight`` and ``identity_weight`` as in
-    :class:`~modules.training.CycleGANTrainer`, a history of ``history`` translations.
+    :class:`~modules.game.games.Cycle` game, a history of ``history`` translations.
     """
 
     image_size: int = 32
@@ -197,13 +201,14 @@ def build_pix2pix(recipe: Pix2PixRecipe, device: str = "cpu", callbacks: Any = (
     discriminator = PatchDiscriminator(train.inputs.shape[1] + train.targets.shape[1], recipe.d_width, recipe.d_layers)
     generator.apply(init_weights)
     discriminator.apply(init_weights)
-    tricks = [L1Reconstruction(recipe.l1_weight)] if recipe.l1_weight > 0 else []
+    objective = Objective(NonSaturatingLoss(), terms=(L1(recipe.l1_weight),) if recipe.l1_weight > 0 else ())
     config = _config(recipe, device, progress, snapshot_every, 8)
-    return GANTrainer(generator, discriminator, train.sample, no_noise, config, loss=NonSaturatingLoss(), callbacks=callbacks, tricks=tricks, paired=True)
+    return GANTrainer(generator, discriminator, train.sample, no_noise, config, objective=objective, game=Paired(), callbacks=callbacks)
 
 
-def build_cyclegan(recipe: CycleGANRecipe, device: str = "cpu", callbacks: Any = (), progress: bool = False, snapshot_every: int | None = None) -> CycleGANTrainer:
-    """The untrained CycleGAN of ``recipe`` (see :class:`CycleGANRecipe`)."""
+def build_cyclegan(recipe: CycleGANRecipe, device: str = "cpu", callbacks: Any = (), progress: bool = False, snapshot_every: int | None = None) -> GANTrainer:
+    """The untrained CycleGAN of ``recipe`` (see :class:`CycleGANRecipe`): the cycle
+    game, the least-squares loss (as in the paper) plus the cycle and identity terms."""
     seed_everything(recipe.seed)
     domains = recipe.data()
     channels = domains.a.channels
@@ -215,9 +220,10 @@ def build_cyclegan(recipe: CycleGANRecipe, device: str = "cpu", callbacks: Any =
     for net in nets:
         net.apply(init_weights)
     config = _config(recipe, device, progress, snapshot_every, 8)
-    return CycleGANTrainer(
-        *nets, domains.sample_pair, config, cycle_weight=recipe.cycle_weight, identity_weight=recipe.identity_weight, history=recipe.history, callbacks=callbacks
-    )
+    objective = Objective(LeastSquaresLoss(), terms=(CycleConsistency(recipe.cycle_weight), Identity(recipe.cycle_weight * recipe.identity_weight)))
+    g, d = Pair(nets[0], nets[1], ("ab", "ba")), Pair(nets[2], nets[3], ("a", "b"))
+    game = Cycle(history=recipe.history, seed=recipe.seed)
+    return GANTrainer(g, d, domains.sample_pair, no_noise, config, objective=objective, game=game, callbacks=callbacks)
 
 
 @torch.no_grad()
@@ -284,7 +290,7 @@ def train_domain_classifier(domains: UnpairedDomains, steps: int = 200, batch_si
     return model.eval()
 
 
-def cycle_report(trainer: CycleGANTrainer, domains: UnpairedDomains, judge: DomainClassifier, digits: nn.Module | None = None) -> dict[str, float]:
+def cycle_report(trainer: GANTrainer, domains: UnpairedDomains, judge: DomainClassifier, digits: nn.Module | None = None) -> dict[str, float]:
     """What the CycleGAN gates measure on the held-out digits (``domains.test_a`` and
     their styled twins ``domains.test_b``):
 

@@ -33,7 +33,8 @@ from typing import Any
 import torch
 
 from .checkpoints import CheckpointError, cache_path
-from .training import GANTrainer, TrainingDiverged
+from .game.loop import GANTrainer
+from .game.runtime import TrainingDiverged
 
 __all__ = ["run_in_workers", "trained", "DIVERGED_EXIT"]
 
@@ -59,7 +60,7 @@ def run_in_workers(
     With ``costs`` (one rough number per call) the dearest calls start first, each
     on the least-loaded worker, so the workers finish together.  The functions'
     return values are dropped: they write their results to files.  A call that
-    raises :class:`~modules.training.TrainingDiverged` makes this raise it with the
+    raises :class:`~modules.game.TrainingDiverged` makes this raise it with the
     same message; any other failure raises :class:`RuntimeError` with the worker's
     last line of error output.
     """

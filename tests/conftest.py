@@ -64,7 +64,7 @@ def run_script(name: str, *args: str, timeout: float = 300, env: dict[str, str] 
 @pytest.fixture
 def one_thread():
     """Tiny networks run fastest (and steadiest on a busy 2-core box) on one thread."""
-    from modules.training import torch_threads
+    from modules.game.runtime import torch_threads
 
     with torch_threads(1):
         yield

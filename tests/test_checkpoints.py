@@ -22,7 +22,9 @@ from modules.data import GaussianTarget, normal_noise
 from modules.image_data import load_image_dataset
 from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init
 from modules.recipes import GANRecipe, build_gan, pretrained_gan
-from modules.training import GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
 
 NOISE_1D = functools.partial(normal_noise, dim=1)
 LATENT = 8
@@ -99,7 +101,10 @@ def assert_same_training_state(b: GANTrainer, c: GANTrainer) -> None:
     assert_equal_nested(b.opt_g.state_dict(), c.opt_g.state_dict(), "opt_g")
     assert_equal_nested(b.opt_d.state_dict(), c.opt_d.state_dict(), "opt_d")
     assert torch.equal(b.rng.get_state(), c.rng.get_state())
-    assert b.epoch == c.epoch and b.ema_updates == c.ema_updates
+    assert b.epoch == c.epoch
+    assert (b.ema is None) == (c.ema is None)
+    if c.ema is not None:
+        assert b.ema.updates == c.ema.updates
     assert b.history.as_dict() == c.history.as_dict()
 
 
@@ -408,7 +413,7 @@ def test_resume_equals_straight_run_dcgan_with_ema_and_batchnorm(tmp_path, digit
     b, c = resume_check(tmp_path, lambda s: make_dcgan(digits8, s, num_epochs=n + m, ema_decay=0.9), n, m)
     bn = [k for k in b.generator.state_dict() if "running_mean" in k]
     assert bn, "the DCGAN generator should have BatchNorm buffers"
-    assert b.ema_updates == n + m
+    assert b.ema.updates == n + m
     # the restored moving average produces the same samples as the straight run's
     z = torch.randn(4, LATENT, generator=torch.Generator().manual_seed(5))
     assert torch.equal(b.generate(z, ema=True), c.generate(z, ema=True))

@@ -13,7 +13,10 @@ from torch import nn
 from modules.cli import Option, at_least, fail, parse_script_args, positive, train_or_exit
 from modules.data import GaussianTarget, normal_noise
 from modules.models import MLPDiscriminator, MLPGenerator
-from modules.training import GANTrainer, History, TrainConfig, resolve_device, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.history import History
+from modules.game.loop import GANTrainer
+from modules.game.runtime import resolve_device, seed_everything
 
 PROG = "lesson.py"
 OPTIONS = [

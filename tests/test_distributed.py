@@ -27,7 +27,9 @@ from modules import distributed
 from modules.data import normal_noise, ring_of_gaussians
 from modules.image_data import ImageDataset, load_image_dataset
 from modules.models import MLPDiscriminator, MLPGenerator
-from modules.training import GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
 
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2")
 
@@ -199,10 +201,13 @@ import torch
 from modules import distributed
 from modules.data import normal_noise, ring_of_gaussians
 from modules.image_data import ImageDataset
-from modules.losses import get_loss
+from modules.game.config import TrainConfig
+from modules.game.games import Conditional, Cycle
+from modules.game.loop import GANTrainer
+from modules.game.objective import named_objective
+from modules.game.runtime import TrainingDiverged, seed_everything
+from modules.game.tricks import make_tricks
 from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from modules.training import CycleGANTrainer, GANTrainer, TrainConfig, TrainingDiverged, seed_everything
-from modules.tricks import make_tricks
 
 WORLD, BATCH, SNAPSHOTS = 2, 8, 5
 
@@ -237,7 +242,7 @@ def equivalent_trainer(case, rank):
     config = TrainConfig(num_epochs=8, batch_size=BATCH * (WORLD if rank is None else 1), lr=1e-3, num_snapshot_samples=SNAPSHOTS, **extra)
     return GANTrainer(
         MLPGenerator(2, (2,), hidden=(16, 16)), MLPDiscriminator((2,), hidden=(16, 16)),
-        Scripted(1, rank), Scripted(2, rank), config, loss=get_loss(loss), tricks=make_tricks(tricks),
+        Scripted(1, rank), Scripted(2, rank), config, objective=named_objective(loss), tricks=make_tricks(tricks),
     )
 
 
@@ -248,7 +253,7 @@ def variant_trainer(case):
     if case == "conditional_dcgan":  # BatchNorm buffers, labels, a sharded dataset
         images = torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(3)) * 2 - 1
         data = ImageDataset("toy", images, torch.arange(40) % 4, 8, list("abcd"))
-        return GANTrainer(DCGANGenerator(4, 8, 1, 8, num_classes=4), DCGANDiscriminator(8, 1, 8, num_classes=4), data.sample_with_labels, noise, config, num_classes=4)
+        return GANTrainer(DCGANGenerator(4, 8, 1, 8, num_classes=4), DCGANDiscriminator(8, 1, 8, num_classes=4), data.sample_with_labels, noise, config, game=Conditional(4))
     loss, tricks = {
         "wgan_gp": ("wgan_gp", []),
         "unrolled": ("non_saturating", ["unrolled"]),
@@ -256,7 +261,7 @@ def variant_trainer(case):
         "spectral_norm_noise": ("lsgan", ["spectral_norm", "instance_noise", "label_smoothing", "noisy_labels"]),
     }[case]
     generator = MLPGenerator(4, (2,), hidden=(16, 16), batch_norm=True)
-    return GANTrainer(generator, MLPDiscriminator((2,), hidden=(16, 16)), ring_of_gaussians(), noise, config, loss=get_loss(loss), tricks=make_tricks(tricks))
+    return GANTrainer(generator, MLPDiscriminator((2,), hidden=(16, 16)), ring_of_gaussians(), noise, config, objective=named_objective(loss), tricks=make_tricks(tricks))
 
 
 def save(trainer, path):
@@ -294,7 +299,7 @@ if __name__ == "__main__":
     except TrainingDiverged as err:
         print(f"rank {rank} stopped: {err}", file=sys.stderr, flush=True)
     try:
-        CycleGANTrainer(None, None, None, None, None, None)
+        Cycle()
     except RuntimeError as err:
         print(f"rank {rank} refused: {err}", file=sys.stderr, flush=True)
     print(f"rank {rank} done", flush=True)
@@ -342,7 +347,7 @@ def test_two_processes_train_like_one_with_twice_the_batch(variants):
 
 
 @pytest.mark.slow
-def test_a_nan_on_one_rank_stops_every_rank_and_cyclegan_refuses(variants):
+def test_a_nan_on_one_rank_stops_every_rank_and_the_cycle_game_refuses(variants):
     _, run, _ = variants
     stopped = re.findall(r"rank (\d) stopped: training diverged: D loss became (.*?) at epoch (\d+)", run.stderr)
     assert sorted(r for r, _, _ in stopped) == ["0", "1"], run.stderr[-3000:]

@@ -5,21 +5,37 @@ samples the metrics see, the presets the script loads from the cache, and what
 
 from __future__ import annotations
 
+import functools
+import sys
 from dataclasses import asdict
 
 import pytest
 import torch
 
+import modules.evaluation
+import modules.recipes
 from conftest import run_script, script_path
 from lesson_checks import constants
+from modules.data import GaussianTarget, normal_noise
 from modules.evaluation import generated_images
 from modules.recipes import CONDITIONAL_PRESETS, DCGAN_PRESETS, build_gan
 from modules.image_data import load_image_dataset
-from modules.training import GANTrainer
-from test_training import make_trainer
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
+from modules.models import MLPDiscriminator, MLPGenerator
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 DOCS = ("--preset", "docs")
+
+
+def make_trainer(**cfg) -> GANTrainer:
+    """A tiny 1-D GAN (weights from seed 0)."""
+    cfg.setdefault("num_epochs", 5)
+    cfg.setdefault("batch_size", 32)
+    seed_everything(0)
+    g, d = MLPGenerator(1, (1,), hidden=(8,)), MLPDiscriminator((1,), hidden=(8,))
+    return GANTrainer(g, d, GaussianTarget(), functools.partial(normal_noise, dim=1), TrainConfig(seed=0, **cfg))
 
 
 # --------------------------------------------------------------------------------------
@@ -113,9 +129,30 @@ def test_conditional_gan_constants_match_the_shared_presets():
         assert differ <= {"conditional", "steps"}, differ
 
 
-def test_gan_metrics_evaluates_the_lessons_presets():
-    source = script_path("gan_metrics").read_text(encoding="utf-8")
-    assert "dcgan_recipe, cgan_recipe = DCGAN_PRESETS[args.preset], CONDITIONAL_PRESETS[args.preset]" in source
+class _Stop(Exception):
+    """Ends the script at the point the test has seen enough."""
+
+
+def _stop(*args, **kwargs):
+    raise _Stop
+
+
+@pytest.mark.parametrize("preset", ["docs", "full"])
+def test_gan_metrics_evaluates_the_lessons_presets(monkeypatch, preset):
+    """gan_metrics.py, run with ``--preset``, picks that preset's DCGAN and conditional
+    DCGAN.  It is stopped at its first step after choosing them (the feature
+    extractor), before it loads data, trains or records anything."""
+    path = script_path("gan_metrics")
+    monkeypatch.setattr(sys, "argv", [str(path), "--preset", preset])
+    monkeypatch.delenv("GAN_COURSE_PRESET", raising=False)
+    monkeypatch.setattr(modules.evaluation, "feature_extractor", _stop)
+    monkeypatch.setattr(modules.recipes, "pretrained_gan", _stop)
+    namespace = {"__name__": "__main__", "__file__": str(path)}
+    with pytest.raises(_Stop):
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    assert namespace["dcgan_recipe"] == DCGAN_PRESETS[preset]
+    assert namespace["cgan_recipe"] == CONDITIONAL_PRESETS[preset]
+    assert DCGAN_PRESETS[preset] != CONDITIONAL_PRESETS[preset]
 
 
 # --------------------------------------------------------------------------------------

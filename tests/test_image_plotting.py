@@ -24,7 +24,7 @@ from modules.plotting import (  # noqa: E402
     plot_training_curves,
     strip_animation,
 )
-from modules.training import History  # noqa: E402
+from modules.game.history import History  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

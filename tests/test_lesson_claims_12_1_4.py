@@ -55,7 +55,7 @@ def lesson_text() -> str:
 
 def recorded_names(script: str) -> set[str]:
     """The names ``script`` passes to ``record`` (f-strings over the losses expanded)."""
-    from modules.losses import LOSSES
+    from modules.game.objective import OBJECTIVES as LOSSES
 
     source = script_path(script).read_text(encoding="utf-8")
     names = set(re.findall(r'record\(\s*"(\w+)"', source))
@@ -113,7 +113,7 @@ def test_lesson_states_the_docs_presets_the_scripts_have():
 def test_lesson_states_the_settings_the_code_uses():
     """The paper settings the lesson names are the ones the experiments use."""
     from modules.data import grid_of_gaussians, ring_of_gaussians
-    from modules.losses import WassersteinGPLoss, WassersteinLoss
+    from modules.game.objective import named_objective
     from modules.monitor import HealthMonitor
     from modules.recipes import WGAN_GP, WGAN_GP_PRESETS
     from modules.toy2d import PAPER_SETTINGS, ToyRecipe
@@ -124,7 +124,7 @@ def test_lesson_states_the_settings_the_code_uses():
     assert ToyRecipe().g_hidden == (128, 128, 128) and ToyRecipe().d_hidden == (128, 128)
     ring, grid = ring_of_gaussians(), grid_of_gaussians()
     assert ring.std == 0.02 and len(ring.centres) == 8 and grid.std == 0.05 and len(grid.centres) == 25
-    assert WassersteinLoss().clip == 0.01 and WassersteinGPLoss().penalty_weight == 10.0
+    assert named_objective("wgan").constraints[0].clip == 0.01 and named_objective("wgan_gp").terms[0].weight == 10.0  # WGAN's c, WGAN-GP's lambda
     monitor = HealthMonitor()
     assert monitor.collapse_ratio == 0.3 and monitor.warmup == 0.1
     assert ToyRecipe().betas == (0.5, 0.999)
@@ -178,15 +178,58 @@ def test_literalincludes_find_what_they_include():
     check_literalincludes(LESSON, at_least=10)
 
 
-def test_shown_code_is_the_code_that_runs():
-    """The lines the lesson's prose relies on are in the included code."""
-    losses = (ROOT / "modules" / "losses.py").read_text(encoding="utf-8")
-    assert "eps = torch.rand((len(real),) + (1,) * (real.ndim - 1), generator=generator)" in losses  # one epsilon per sample
-    assert "input_gradient_norms(trainer.discriminator, x_hat, cond, create_graph=True)" in losses
-    assert "p.clamp_(-self.clip, self.clip)" in losses
-    training = (ROOT / "modules" / "training.py").read_text(encoding="utf-8")
-    assert "hook.d_penalty(real, fake, cond, self)" in training and "hook.after_d_update(self)" in training
-    assert 'torch.optim.RMSprop(model.parameters(), lr=lr, foreach=True)' in training
+def test_shown_code_does_what_the_prose_says():
+    """What the prose says of the included code, checked on the code's behaviour: one
+    epsilon per sample, a penalty differentiable in the critic's weights (the double
+    backward) added to the critic's loss in every critic step, the weights clipped
+    after every critic update, and RMSprop where the WGAN paper used it."""
+    import functools
+
+    import torch
+    from torch import nn
+
+    from modules.data import normal_noise, toy_target
+    from modules.game.config import TrainConfig
+    from modules.game.games import Duel
+    from modules.game.loop import GANTrainer
+    from modules.game.objective import named_objective
+    from modules.game.terms import GradientPenalty, interpolates
+    from modules.models import MLPDiscriminator, MLPGenerator
+
+    # one epsilon per sample: between an all-ones and an all-zeros image, every
+    # interpolated image is one grey level, and the levels differ between samples
+    x = interpolates(torch.ones(32, 1, 4, 4), torch.zeros(32, 1, 4, 4), generator=torch.Generator().manual_seed(0))
+    flat = x.flatten(1)
+    assert torch.equal(flat, flat[:, :1].expand_as(flat)) and flat[:, 0].std() > 0.1
+
+    # the penalty is trainable: its gradient reaches the critic's weights
+    critic = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    penalty = GradientPenalty(10.0)
+    assert penalty.phase == "d"
+    penalty([Duel(critic, torch.randn(16, 2), torch.randn(16, 2))], torch.Generator().manual_seed(0)).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in critic[0].parameters())
+
+    def trainer(objective, **cfg):
+        torch.manual_seed(0)
+        config = TrainConfig(num_epochs=2, batch_size=16, snapshot_every=0, **cfg)
+        g, d = MLPGenerator(2, (2,), hidden=(8,)), MLPDiscriminator((2,), hidden=(8,))
+        return GANTrainer(g, d, toy_target("ring"), functools.partial(normal_noise, dim=2), config, objective=objective)
+
+    # the penalty is added to the critic's loss in every critic step
+    gp = trainer(named_objective("wgan_gp"), d_steps=3)
+    (term,) = gp.objective.terms
+    values = []
+    for _ in range(gp.d_phase.repeats):
+        term.last = float("nan")
+        gp.d_phase.step()
+        values.append(term.last)
+    assert gp.d_phase.repeats == 3 and all(v == v and v >= 0 for v in values)
+    # WGAN: the critic's weights are clipped to [-c, c] after each of its updates; RMSprop
+    wgan = trainer(named_objective("wgan", clip=0.01), optimizer="rmsprop", lr=5e-5)
+    assert max(p.abs().max().item() for p in wgan.discriminator.parameters()) > 0.01
+    wgan.d_step()
+    assert max(p.abs().max().item() for p in wgan.discriminator.parameters()) <= 0.01
+    assert isinstance(wgan.opt_d, torch.optim.RMSprop) and isinstance(wgan.opt_g, torch.optim.RMSprop)
 
 
 def test_references_defined_here_are_defined_nowhere_else():

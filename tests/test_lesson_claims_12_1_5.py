@@ -100,9 +100,9 @@ def test_quick_start_shows_the_first_script():
 def test_the_lesson_shows_every_trick_the_script_tries():
     """The lesson shows the row of every trick the docs preset tries (its recorded
     ``<trick>_row``), in the order of the script's TRICKS constant, which (the full
-    preset) holds all ten tricks of modules.tricks; the three the docs preset leaves out
+    preset) holds all ten tricks of modules.game.tricks; the three the docs preset leaves out
     are the fixes whose rows the lesson shows from mode_collapse.py."""
-    from modules.tricks import TRICKS as KNOWN
+    from modules.game.tricks import TRICKS as KNOWN
 
     source = script_path("stabilization").read_text(encoding="utf-8")
     full = re.search(r'^TRICKS = "([^"]+)"$', source, re.M).group(1).split(",")
@@ -130,7 +130,7 @@ def test_stated_settings_are_the_codes():
     from modules.metrics import mode_coverage
     from modules.monitor import HealthMonitor
     from modules.toy2d import EVAL_SAMPLES, ToyRecipe
-    from modules.tricks import GradientClipping, LabelSmoothing, NoisyLabels, TTUR, UnrolledDiscriminator
+    from modules.game.tricks import GradientClipping, LabelSmoothing, NoisyLabels, TTUR, UnrolledDiscriminator
 
     stabilization = script_path("stabilization").read_text(encoding="utf-8")
     assert (
@@ -253,7 +253,7 @@ def test_every_flag_the_lesson_mentions_exists():
 def test_trick_flag_values_in_the_lesson_are_known_tricks():
     """Every ``--tricks a,b`` and every ``tricks=(...)`` the lesson suggests names tricks
     that exist."""
-    from modules.tricks import TRICKS as KNOWN
+    from modules.game.tricks import TRICKS as KNOWN
 
     text = lesson_text()
     named = [n for group in re.findall(r"--tricks ([\w,]+)", text) for n in group.split(",")]
@@ -301,7 +301,7 @@ def test_a_spectrally_normalised_convolution_is_not_1_lipschitz():
     import torch
     from torch import nn
 
-    from modules.tricks import apply_spectral_norm, spectral_norms
+    from modules.game.tricks import apply_spectral_norm, spectral_norms
 
     torch.manual_seed(0)
     conv = nn.Conv2d(3, 8, 3, padding=1, bias=False).double()
@@ -323,10 +323,10 @@ def test_the_lesson_and_the_code_do_not_promise_exact_lipschitz_bounds():
     """Spectral normalisation is described as approximate (an estimate; the reshaped
     kernel for convolutions), nowhere as "exactly 1-Lipschitz"; and the unsourced
     claim about "most public re-implementations" of unrolling is gone."""
-    from modules import tricks
+    from modules.game import tricks
 
     text = one_line(lesson_text())
-    code = one_line((ROOT / "modules" / "tricks.py").read_text(encoding="utf-8"))
+    code = one_line((ROOT / "modules" / "game" / "tricks.py").read_text(encoding="utf-8"))
     for said in (text, code):
         assert "exactly 1-lipschitz" not in said.replace("only approximately, not to exactly 1-lipschitz", "")
     assert "estimate" in one_line(tricks.SpectralNorm.__doc__) and "reshaped" in one_line(tricks.SpectralNorm.__doc__)

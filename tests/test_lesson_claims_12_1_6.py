@@ -234,7 +234,7 @@ def test_the_ring_run_is_lesson_12_1_5s_baseline():
 
 
 def test_unrolled_is_described_as_first_order():
-    from modules.tricks import UnrolledDiscriminator
+    from modules.game.tricks import UnrolledDiscriminator
 
     assert "first-order" in UnrolledDiscriminator.__doc__
     assert UnrolledDiscriminator().steps == 3
@@ -263,7 +263,7 @@ def test_every_flag_the_lesson_mentions_exists():
 
 def test_fix_names_in_the_lesson_are_known_fixes():
     """Every fix name the lesson passes to --fixes / --grid-fixes exists."""
-    from modules.tricks import TRICKS
+    from modules.game.tricks import TRICKS
 
     known = {*TRICKS, "wgan_gp"}
     for names in re.findall(r"--(?:grid-)?fixes (\S+)", lesson_text()):

@@ -271,7 +271,7 @@ def test_every_flag_the_lesson_mentions_exists():
 def test_literalincludes_find_what_they_include():
     includes = check_literalincludes(LESSON, at_least=12)
     targets = {target for target, _ in includes}
-    assert {"/gallery/12_1_7_evaluating_gans/gan_metrics.py", "/modules/evaluation.py", "/modules/training.py"} <= targets
+    assert {"/gallery/12_1_7_evaluating_gans/gan_metrics.py", "/modules/evaluation.py", "/modules/game/loop.py"} <= targets
 
 
 def test_references_defined_here_are_defined_nowhere_else():

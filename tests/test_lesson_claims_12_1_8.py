@@ -46,6 +46,7 @@ CITED_FROM_ELSEWHERE = ("Mao2017", "Mirza2014")
 SETTINGS_IN_PROSE = {
     "0.5": "the identity weight, a fraction of the cycle weight (IDENTITY_WEIGHT), and pix2pix's dropout rate",
     "0.0": "l1_weight=0.0, the first line of the Quick Start's literalinclude",
+    "100.0": "the L1 weight of the pix2pix trainer call the prose shows (test_the_pix2pix_call_shown_is_the_recipes)",
 }
 
 FIGURES = {
@@ -134,10 +135,11 @@ def test_quick_start_shows_pix2pix_and_its_whole_output():
 
 def test_lesson_states_the_presets_and_settings_the_code_has():
     from modules import translation_recipes
-    from modules.losses import L1Reconstruction
-    from modules.training import CycleGANTrainer
+    from modules.game.games import Cycle, ImageHistory
+    from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
+    from modules.game.terms import L1, CycleConsistency, Identity
     from modules.translation_data import IMAGE_SIZES
-    from modules.translation_models import ImageHistory, PatchDiscriminator, UNetGenerator, receptive_field
+    from modules.translation_models import PatchDiscriminator, UNetGenerator, receptive_field
 
     pix, cyc = constants("pix2pix"), constants("cyclegan")
     assert pix["DOCS_PRESET"] == {"image_size": 32, "scenes": 2000, "width": 16, "d_width": 16, "d_layers": 2, "batch_size": 8, "lr": 1e-3, "steps": 1000}
@@ -148,13 +150,24 @@ def test_lesson_states_the_presets_and_settings_the_code_has():
     assert IMAGE_SIZES == (16, 32, 64, 128, 256)
     assert [receptive_field(n) for n in (1, 2, 3, 4)] == [16, 34, 70, 142]
     assert translation_recipes.Pix2PixRecipe.test_fraction == 0.2  # "holds a fifth of them out"
-    assert inspect.signature(L1Reconstruction).parameters["weight"].default == 100.0
-    params = inspect.signature(CycleGANTrainer).parameters
-    assert (params["cycle_weight"].default, params["identity_weight"].default, params["history"].default) == (10.0, 0.5, 50)
+    assert inspect.signature(L1).parameters["weight"].default == 100.0
+    # lambda = 10, lambda_id = 0.5 (a fraction of the cycle weight, so the identity term's own default is 5), 50 translations
+    cycle_recipe = translation_recipes.CycleGANRecipe()
+    assert (cycle_recipe.cycle_weight, cycle_recipe.identity_weight, cycle_recipe.history) == (10.0, 0.5, 50)
+    assert inspect.signature(CycleConsistency).parameters["weight"].default == 10.0
+    assert inspect.signature(Identity).parameters["weight"].default == 0.5 * 10.0
+    assert inspect.signature(Cycle).parameters["history"].default == 50
     assert inspect.signature(ImageHistory).parameters["capacity"].default == 50
-    # pix2pix: the non-saturating loss; CycleGAN: least squares by default
-    assert "loss=NonSaturatingLoss()" in inspect.getsource(translation_recipes.build_pix2pix)
-    assert "LeastSquaresLoss()" in inspect.getsource(CycleGANTrainer.__init__)
+    # pix2pix: the non-saturating loss; CycleGAN: least squares (the trainers the recipes build)
+    pix_trainer = translation_recipes.build_pix2pix(
+        translation_recipes.Pix2PixRecipe(image_size=16, scenes=20, width=4, d_width=4, d_layers=1, steps=1, batch_size=2)
+    )
+    assert isinstance(pix_trainer.objective.loss, NonSaturatingLoss)
+    assert isinstance(pix_trainer.generator, UNetGenerator) and isinstance(pix_trainer.discriminator, PatchDiscriminator)
+    cyc_trainer = translation_recipes.build_cyclegan(
+        translation_recipes.CycleGANRecipe(image_size=16, width=4, d_width=4, d_layers=1, steps=1, batch_size=2)
+    )
+    assert isinstance(cyc_trainer.objective.loss, LeastSquaresLoss)
     # dropout 0.5 on the innermost three decoder layers of pix2pix's U-Net; BatchNorm in
     # both networks of both methods
     assert inspect.signature(UNetGenerator).parameters["dropout"].default == 0.5
@@ -163,8 +176,15 @@ def test_lesson_states_the_presets_and_settings_the_code_has():
     assert with_dropout == [0, 1, 2]
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in unet.modules())
     assert inspect.signature(PatchDiscriminator).parameters["norm"].default == "batch"
-    assert "PatchDiscriminator(channels, recipe.d_width, recipe.d_layers)" in inspect.getsource(translation_recipes.build_cyclegan)
-    assert "UNetGenerator(channels, channels" in inspect.getsource(translation_recipes.build_cyclegan)
+    # CycleGAN reuses both networks, BatchNorm included: U-Nets from a domain to the other, PatchGANs on one domain
+    channels = cyc_trainer.generator.ab.in_channels
+    assert channels == 3  # the styled digits are RGB
+    for g in (cyc_trainer.generator.ab, cyc_trainer.generator.ba):
+        assert isinstance(g, UNetGenerator) and g.in_channels == g.out_channels == channels
+        assert any(isinstance(m, torch.nn.BatchNorm2d) for m in g.modules())
+    for d in (cyc_trainer.discriminator.a, cyc_trainer.discriminator.b):
+        assert isinstance(d, PatchDiscriminator) and d.in_channels == channels
+        assert any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
     text = one_line(lesson_text())
     for said in (
         "makes 2,000 outline/rendering pairs, holds a fifth of them out",
@@ -187,6 +207,25 @@ def test_lesson_states_the_presets_and_settings_the_code_has():
         "the course reuses pix2pix's u-net and batchnorm for both methods",
     ):
         assert said in text, said
+
+
+def test_the_pix2pix_call_shown_is_the_recipes():
+    """The trainer call the lesson writes out for pix2pix (loss, L1 weight, game) is the
+    one :func:`~modules.translation_recipes.build_pix2pix` makes with the script's
+    full-preset L1 weight."""
+    from modules.game import losses
+    from modules.game.games import Paired
+    from modules.game.terms import L1
+    from modules.translation_recipes import Pix2PixRecipe, build_pix2pix
+
+    text = " ".join(lesson_text().split())
+    shown = re.findall(r"objective=Objective\((\w+)\(\), terms=\(L1\(([\d.]+)\),\)\), game=(\w+)\(\)", text)
+    assert len(shown) == 1, shown
+    loss_name, weight, game_name = shown[0]
+    trainer = build_pix2pix(Pix2PixRecipe(image_size=16, scenes=20, width=4, d_width=4, d_layers=1, steps=1, batch_size=2))
+    assert type(trainer.objective.loss) is getattr(losses, loss_name), f"the lesson shows {loss_name}, pix2pix uses {type(trainer.objective.loss).__name__}"
+    assert type(trainer.game) is Paired and game_name == "Paired"
+    assert float(weight) == constants("pix2pix")["L1_WEIGHT"] == L1().weight == trainer.objective.terms[0].weight
 
 
 def test_the_docs_unet_sees_a_small_window_and_the_deep_one_the_whole_image():
@@ -260,14 +299,14 @@ def test_literalincludes_find_what_they_include():
     includes = check_literalincludes(LESSON, at_least=11)
     targets = {target for target, _ in includes}
     assert {
-        "/gallery/12_1_8_image_translation/pix2pix.py", "/modules/training.py", "/modules/losses.py",
+        "/gallery/12_1_8_image_translation/pix2pix.py", "/modules/game/games.py", "/modules/game/terms.py",
         "/modules/translation_models.py", "/modules/translation_data.py", "/modules/translation_recipes.py",
     } <= targets
     objects = {re.search(r":pyobject:\s*(\S+)", options)[1] for _, options in includes if ":pyobject:" in options}
-    assert {
-        "L1Reconstruction.g_penalty", "UNetGenerator.forward", "PatchDiscriminator.forward", "receptive_field",
-        "CycleGANTrainer.g_step", "CycleGANTrainer.d_step", "ImageHistory.query", "best_constant_l1",
-    } <= objects
+    assert {"UNetGenerator.forward", "PatchDiscriminator.forward", "receptive_field", "ImageHistory.query", "best_constant_l1"} <= objects
+    # the trainer's part of both methods: the paired game, the L1 term, the cycle game and its cycle term
+    for shown in ("Paired", "L1", "Cycle", "CycleConsistency"):
+        assert any(name == shown or name.startswith(shown + ".") for name in objects), f"the lesson shows no code of {shown}"
 
 
 def test_references_defined_here_are_defined_nowhere_else():

@@ -1,4 +1,5 @@
-"""Tests for modules.losses: the non-saturating and minimax GAN objectives."""
+"""Tests for modules.game.losses (the non-saturating and minimax GAN objectives) and
+the objectives modules.game.objective builds by name."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import math
 import pytest
 import torch
 
-from modules.losses import LOSSES, GANLoss, MinimaxLoss, NonSaturatingLoss, get_loss
+from modules.game.losses import AdversarialLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
+from modules.game.objective import OBJECTIVES, Objective, named_objective
+from modules.game.terms import GradientPenalty, WeightClipping
 
 LN2 = math.log(2)
 
@@ -44,7 +47,7 @@ def test_g_losses_match_formulas():
     assert MinimaxLoss().g_loss(fake).item() == pytest.approx(torch.log(1 - p).mean().item(), rel=1e-9)
 
 
-def _g_grad(loss: GANLoss, logit: float) -> float:
+def _g_grad(loss: AdversarialLoss, logit: float) -> float:
     x = torch.tensor([[logit]], requires_grad=True)
     loss.g_loss(x).backward()
     return x.grad.item()
@@ -72,21 +75,44 @@ def test_probability_is_sigmoid():
     assert NonSaturatingLoss().probability(torch.zeros(1)).item() == 0.5
 
 
-def test_get_loss_by_name():
-    assert isinstance(get_loss("non_saturating"), NonSaturatingLoss)
-    assert isinstance(get_loss("minimax"), MinimaxLoss)
-    assert set(LOSSES) == {"non_saturating", "minimax", "lsgan", "hinge", "wgan", "wgan_gp"}
-    assert get_loss("minimax") is not get_loss("minimax")  # a fresh object each time
+def test_named_objective_by_name():
+    objective = named_objective("non_saturating")
+    assert isinstance(objective, Objective) and type(objective.loss) is NonSaturatingLoss
+    assert type(named_objective("minimax").loss) is MinimaxLoss
+    # the plain losses come alone: no terms, no constraints, no tricks
+    for name in ("non_saturating", "minimax"):
+        objective = named_objective(name)
+        assert (objective.terms, objective.constraints, objective.see, objective.relabel, objective.g_objective) == ((), (), (), (), None)
+    assert set(OBJECTIVES) == {"non_saturating", "minimax", "lsgan", "hinge", "wgan", "wgan_gp"}
+    # a fresh objective (and loss) each time
+    assert named_objective("minimax") is not named_objective("minimax")
+    assert named_objective("minimax").loss is not named_objective("minimax").loss
+    # the default objective of the trainer is the non-saturating loss alone
+    assert type(Objective().loss) is NonSaturatingLoss and Objective().terms == ()
 
 
-def test_get_loss_unknown_name_lists_choices():
+def test_named_objective_composes_the_wasserstein_objectives():
+    wgan = named_objective("wgan", clip=0.05)
+    assert type(wgan.loss) is WassersteinLoss and wgan.terms == ()
+    (clip,) = wgan.constraints
+    assert isinstance(clip, WeightClipping) and clip.clip == 0.05
+    gp = named_objective("wgan_gp", penalty_weight=5)
+    assert type(gp.loss) is WassersteinLoss and gp.constraints == ()
+    (penalty,) = gp.terms
+    assert isinstance(penalty, GradientPenalty) and penalty.weight == 5.0
+    with pytest.raises(TypeError):  # a parameter the objective does not take
+        named_objective("minimax", clip=0.01)
+
+
+def test_named_objective_unknown_name_lists_choices():
     with pytest.raises(ValueError) as info:
-        get_loss("wasserstein")
+        named_objective("wasserstein")
     message = str(info.value)
-    assert "wasserstein" in message
-    assert "minimax" in message and "non_saturating" in message
+    assert "wasserstein" in message and "\n" not in message
+    for name in OBJECTIVES:
+        assert name in message
 
 
 def test_base_interface_g_loss_not_implemented():
     with pytest.raises(NotImplementedError):
-        GANLoss().g_loss(torch.zeros(1, 1))
+        AdversarialLoss().g_loss(torch.zeros(1, 1))

@@ -1,6 +1,7 @@
-"""The trainer's paired mode (pix2pix, lesson 12.1.8): G translates input images, D
-judges (output, input) pairs, and the L1 term pulls G's output towards the target
-paired with its input."""
+"""The paired game (pix2pix, lesson 12.1.8): G translates input images, D judges
+(output, input) pairs, and the L1 term pulls G's output towards the target paired with
+its input.  And the cycle game (CycleGAN): two generators and two discriminators
+(each a :class:`~modules.game.games.Pair`), the same loop."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from modules.losses import L1Reconstruction, LeastSquaresLoss
-from modules.training import CycleGANTrainer, GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.games import Cycle, Pair, Paired, Unconditional
+from modules.game.loop import GANTrainer
+from modules.game.losses import LeastSquaresLoss
+from modules.game.objective import Objective
+from modules.game.runtime import seed_everything
+from modules.game.terms import L1, CycleConsistency, Identity
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -49,8 +55,9 @@ class PairCritic(nn.Module):
 def make(l1_weight: float = 100.0, steps: int = 200, **cfg) -> GANTrainer:
     seed_everything(0)
     config = TrainConfig(num_epochs=steps, batch_size=16, lr=2e-3, snapshot_every=steps, num_snapshot_samples=6, **cfg)
-    tricks = [L1Reconstruction(l1_weight)] if l1_weight is not None else []
-    return GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, loss=LeastSquaresLoss(), tricks=tricks, paired=True)
+    terms = (L1(l1_weight),) if l1_weight is not None else ()
+    objective = Objective(LeastSquaresLoss(), terms=terms)
+    return GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, objective=objective, game=Paired())
 
 
 def test_l1_term_teaches_the_translation():
@@ -60,7 +67,9 @@ def test_l1_term_teaches_the_translation():
     trainer.fit()
     after = (trainer.generate(torch.empty(64, 0), inputs) + inputs).abs().mean().item()
     assert after < 0.25 * before, (before, after)
-    assert trainer.tricks[0].last_l1 is not None and trainer.tricks[0].last_l1 < 0.2
+    (l1,) = trainer.objective.terms
+    assert trainer.objective.last_terms == {"l1": l1.last}
+    assert 0 <= l1.last < 0.2
 
 
 def test_d_judges_outputs_next_to_their_own_inputs():
@@ -73,12 +82,16 @@ def test_d_judges_outputs_next_to_their_own_inputs():
     assert torch.allclose(fake, trainer.generate(torch.empty(16, 0), fake_in), atol=1e-6)
 
 
-def test_g_step_keeps_the_targets_of_its_batch():
+def test_l1_compares_g_output_with_the_targets_of_its_own_batch():
+    """In G's step the L1 term measures the output D judged against the target paired
+    with that output's input (the target of an input is its negative)."""
     trainer = make(steps=1)
     trainer.discriminator.seen.clear()
     trainer.g_step()
-    (_, inputs), = trainer.discriminator.seen
-    assert torch.equal(trainer.g_targets, -inputs)
+    (fake, inputs), = trainer.discriminator.seen
+    (l1,) = trainer.objective.terms
+    assert l1.last == pytest.approx((fake - (-inputs)).abs().mean().item(), rel=1e-6)
+    assert l1.last != pytest.approx((fake - inputs).abs().mean().item(), rel=1e-3)  # not any other target
 
 
 def test_snapshots_translate_a_fixed_batch_whose_targets_are_kept():
@@ -93,16 +106,20 @@ def test_snapshots_translate_a_fixed_batch_whose_targets_are_kept():
 def test_l1_weight_zero_adds_nothing_and_bad_weights_are_refused():
     a, b = make(l1_weight=0.0, steps=5), make(l1_weight=None, steps=5)
     assert a.fit().as_dict() == b.fit().as_dict()
-    with pytest.raises(ValueError, match=">= 0"):
-        L1Reconstruction(-1)
+    for weight in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=">= 0"):
+            L1(weight)
 
 
-def test_l1_needs_paired_data_and_paired_excludes_labels():
+def test_l1_needs_the_paired_game():
+    """The L1 term reads the targets only the paired game provides; under any other game
+    the trainer refuses it, with one line, when it is built."""
     config = TrainConfig(num_epochs=1, batch_size=4)
-    with pytest.raises(ValueError, match="paired=True"):
-        GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, tricks=[L1Reconstruction()])
-    with pytest.raises(ValueError, match="not both"):
-        GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, num_classes=10, paired=True)
+    for game in (None, Unconditional(), Cycle(history=2)):
+        with pytest.raises(ValueError, match="the l1 term needs the game's 'targets'") as info:
+            GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, objective=Objective(terms=(L1(),)), game=game)
+        assert "\n" not in str(info.value)
+    GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, objective=Objective(terms=(L1(),)), game=Paired())
 
 
 # --------------------------------------------------------------------------------------
@@ -133,10 +150,14 @@ class OneWay(nn.Module):
         return self.net(x)
 
 
-def make_cycle(steps: int = 150, **kw) -> CycleGANTrainer:
+def make_cycle(steps: int = 150, cycle_weight: float = 10.0, identity_weight: float = 0.5) -> GANTrainer:
+    """CycleGAN as the course builds it: least squares, the cycle term and the identity
+    term (weighted as a fraction of the cycle weight), a history of 8 translations."""
     seed_everything(0)
     config = TrainConfig(num_epochs=steps, batch_size=16, lr=2e-3, snapshot_every=steps, num_snapshot_samples=5)
-    return CycleGANTrainer(OneWay(), OneWay(), Critic(), Critic(), unpaired, config, history=8, **kw)
+    terms = (CycleConsistency(cycle_weight), Identity(cycle_weight * identity_weight))
+    g, d = Pair(OneWay(), OneWay(), ("ab", "ba")), Pair(Critic(), Critic(), ("a", "b"))
+    return GANTrainer(g, d, unpaired, no_noise, config, objective=Objective(LeastSquaresLoss(), terms=terms), game=Cycle(history=8))
 
 
 def test_cyclegan_learns_both_directions_and_the_round_trip():
@@ -151,8 +172,8 @@ def test_cyclegan_learns_both_directions_and_the_round_trip():
         assert (to_b > 0).float().mean() > 0.85 and (to_a < 0).float().mean() > 0.85  # landed in the other domain
         round_trip = (g.ba(to_b) - a).abs().mean()
         assert round_trip < 0.2 and round_trip < 0.5 * untrained, (round_trip, untrained)  # and came back
-    assert set(trainer.last_terms) == {"adversarial", "cycle", "identity"}
-    assert trainer.last_terms["cycle"] < 0.3
+    assert set(trainer.objective.last_terms) == {"cycle", "identity"}
+    assert trainer.objective.last_terms["cycle"] < 0.3
 
 
 def test_cyclegan_snapshots_translate_fixed_a_images_to_b():
@@ -164,11 +185,24 @@ def test_cyclegan_snapshots_translate_fixed_a_images_to_b():
 
 
 def test_cyclegan_weights_are_checked_and_identity_zero_is_skipped():
-    with pytest.raises(ValueError, match="cycle_weight"):
+    with pytest.raises(ValueError, match="the cycle weight must be a number >= 0"):
         make_cycle(cycle_weight=-1)
+    with pytest.raises(ValueError, match="the identity weight must be a number >= 0"):
+        Identity(float("nan"))
     trainer = make_cycle(steps=2, identity_weight=0.0)
     trainer.fit()
-    assert trainer.last_terms["identity"] == 0.0
+    assert trainer.objective.last_terms["identity"] == 0.0  # never computed
+    with_identity = make_cycle(steps=2)
+    with_identity.fit()
+    assert with_identity.objective.last_terms["identity"] > 0.0
+    assert with_identity.history.g_loss != trainer.history.g_loss
+
+
+def test_cycle_terms_need_the_cycle_game():
+    config = TrainConfig(num_epochs=1, batch_size=4)
+    for term in (CycleConsistency(), Identity()):
+        with pytest.raises(ValueError, match=f"the {term.name} term needs the game's 'cycle'"):
+            GANTrainer(Translator(), PairCritic(), pairs, no_noise, config, objective=Objective(terms=(term,)), game=Paired())
 
 
 def test_cyclegan_checkpoint_keeps_the_image_history(tmp_path):
@@ -177,7 +211,8 @@ def test_cyclegan_checkpoint_keeps_the_image_history(tmp_path):
     a.save_checkpoint(tmp_path / "c.pt")
     b = make_cycle(steps=6)
     b.load_checkpoint(tmp_path / "c.pt")
-    assert len(b.history_a) == len(a.history_a) > 0
+    assert len(b.game.history_a) == len(a.game.history_a) > 0
+    assert len(b.game.history_b) == len(a.game.history_b) > 0
     a.fit(3)
     b.fit(3)
     assert all(torch.equal(x, y) for x, y in zip(a.generator.state_dict().values(), b.generator.state_dict().values()))

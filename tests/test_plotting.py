@@ -23,7 +23,7 @@ from modules.plotting import (  # noqa: E402
     plot_pattern_grid,
     plot_pattern_progress,
 )
-from modules.training import History  # noqa: E402
+from modules.game.history import History  # noqa: E402
 
 GREEN, RED = "#2ca02c", "#d62728"
 

@@ -215,7 +215,9 @@ def test_forgetting_detach_with_fresh_fakes_costs_compute_and_changes_g_unless_c
 def test_the_trainers_d_step_sends_no_gradient_into_g():
     from modules.data import GaussianTarget, normal_noise
     from modules.models import MLPDiscriminator, MLPGenerator
-    from modules.training import GANTrainer, TrainConfig, seed_everything
+    from modules.game.config import TrainConfig
+    from modules.game.loop import GANTrainer
+    from modules.game.runtime import seed_everything
 
     seed_everything(0)
     g, d = MLPGenerator(1, (1,), hidden=(8,)), MLPDiscriminator((1,), hidden=(8,))
@@ -240,7 +242,7 @@ def test_gradients_vanish_because_of_the_saturating_loss_not_gs_layers():
     """D rejects the fakes with confidence (logits around -10): through a
     generator with no tanh at all, the minimax loss gives G almost no gradient and the
     non-saturating loss a full one."""
-    from modules.losses import MinimaxLoss, NonSaturatingLoss
+    from modules.game.losses import MinimaxLoss, NonSaturatingLoss
 
     def grad_norm(loss) -> float:
         g = nn.Linear(1, 1)  # a linear generator: nothing in it saturates

@@ -23,7 +23,10 @@ from modules import cli  # noqa: E402
 from modules import toy2d  # noqa: E402
 from modules.checkpoints import cache_path  # noqa: E402
 from modules.data import GaussianMixture2D, grid_of_gaussians, normal_noise, ring_of_gaussians, toy_target  # noqa: E402
-from modules.losses import WassersteinLoss  # noqa: E402
+from modules.game.games import Unconditional  # noqa: E402
+from modules.game.losses import HingeLoss, NonSaturatingLoss, WassersteinLoss  # noqa: E402
+from modules.game.objective import Objective  # noqa: E402
+from modules.game.terms import GradientPenalty  # noqa: E402
 from modules.metrics import ModeCoverage, mode_coverage  # noqa: E402
 from modules.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator  # noqa: E402
 from modules.monitor import SIGNS, HealthMonitor, HealthReport  # noqa: E402
@@ -36,7 +39,10 @@ from modules.plotting import (  # noqa: E402
     scatter_2d,
 )
 from modules.toy2d import ToyRecipe, ToyRun, build_toy_gan, toy_run, toy_runs, train_toy_gan  # noqa: E402
-from modules.training import GANTrainer, History, TrainConfig, seed_everything  # noqa: E402
+from modules.game.config import TrainConfig  # noqa: E402
+from modules.game.history import History  # noqa: E402
+from modules.game.loop import GANTrainer  # noqa: E402
+from modules.game.runtime import seed_everything, torch_threads  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -172,8 +178,8 @@ class FakeTrainer:
         self.generator_output = generator_output  # noise -> samples
         self.real_sampler = RING
         self.noise_sampler = NOISE_2D
-        self.num_classes = 0
-        self.loss = SimpleNamespace(outputs_probability=probabilities)
+        self.game = Unconditional()
+        self.objective = Objective(NonSaturatingLoss() if probabilities else WassersteinLoss())
         self.history = History()
         self.last_epoch = 0
 
@@ -332,7 +338,7 @@ def test_monitor_on_real_trainer_does_not_change_the_run():
     m2 = HealthMonitor(every=4, window=4, num_samples=64)
     GANTrainer(
         MLPGenerator(2, (2,), hidden=(8,)), MLPDiscriminator((2,), hidden=(8,)), RING, NOISE_2D,
-        TrainConfig(num_epochs=4, batch_size=32), loss=WassersteinLoss(), callbacks=[m2],
+        TrainConfig(num_epochs=4, batch_size=32), objective=Objective(WassersteinLoss()), callbacks=[m2],
     ).fit()
     assert m2.report.probabilities is False
 
@@ -390,11 +396,20 @@ def test_build_toy_gan_settings():
     with pytest.raises(ValueError):  # label smoothing needs labels, wgan has none
         build_toy_gan(recipe)
     t = build_toy_gan(replace(recipe, tricks=("unrolled",)))
-    assert t.loss.name == "wgan" and t.loss.clip == 0.05
-    assert t.tricks[0].steps == 2
+    # wgan: the Wasserstein loss, its weight clipping a constraint on D (no term)
+    assert isinstance(t.objective.loss, WassersteinLoss) and t.objective.terms == ()
+    assert [c.clip for c in t.objective.constraints] == [0.05]
+    t.d_step()
+    clip = torch.tensor(0.05)  # in float32, like the weights
+    assert max(p.abs().max() for p in t.discriminator.parameters()) == clip  # clipped, and some weights hit the bound
+    assert [type(trick).__name__ for trick in t.tricks] == ["UnrolledDiscriminator"] and t.tricks[0].steps == 2
     assert t.config.d_steps == 3 and t.config.num_epochs == 30 and t.config.batch_size == 32
     assert t.config.cpu_threads == 1 and t.config.lr_decay == "linear"
-    assert build_toy_gan(ToyRecipe(loss="wgan_gp", penalty_weight=3.0, **TINY)).loss.penalty_weight == 3.0
+    # wgan_gp: the same loss, the gradient penalty a term of D's phase (no clipping)
+    gp = build_toy_gan(ToyRecipe(loss="wgan_gp", penalty_weight=3.0, **TINY)).objective
+    assert isinstance(gp.loss, WassersteinLoss) and gp.constraints == ()
+    assert [(type(term), term.weight, term.phase) for term in gp.terms] == [(GradientPenalty, 3.0, "d")]
+    assert type(build_toy_gan(ToyRecipe(loss="hinge", **TINY)).objective.loss) is HingeLoss
     # weights are seeded by the recipe
     a, b = build_toy_gan(ToyRecipe(**TINY)), build_toy_gan(ToyRecipe(**TINY))
     assert all(torch.equal(p, q) for p, q in zip(a.generator.parameters(), b.generator.parameters()))
@@ -421,8 +436,6 @@ def assert_runs_equal(a: ToyRun, b: ToyRun) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_wgan_run() -> ToyRun:
-    from modules.training import torch_threads
-
     with torch_threads(1):
         return train_toy_gan(ToyRecipe(loss="wgan_gp", tricks=("pack",), steps=20, batch_size=32, g_hidden=(8,), d_hidden=(8,)))
 

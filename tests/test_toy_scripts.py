@@ -20,7 +20,7 @@ def test_gan_losses_runs_every_loss(tmp_path):
     """A short run of every loss: one table row each, the saturation numbers where the
     lesson reads them, and the records the lesson shows (the docs run's claims are
     quality gates on the build's records, ``tests/lesson_gates/lesson_12_1_4.py``)."""
-    from modules.losses import LOSSES
+    from modules.game.objective import OBJECTIVES as LOSSES
     from lesson_gates import load_values
 
     run = run_script("gan_losses", *DOCS, "--steps", "20", env={"GAN_COURSE_RESULTS": str(tmp_path)})
@@ -107,5 +107,6 @@ def test_trick_that_needs_labels_with_a_score_loss_is_refused():
     combination with one clear sentence instead of training something meaningless."""
     from modules.toy2d import ToyRecipe, build_toy_gan
 
-    with pytest.raises(ValueError, match="label_smoothing changes D's labels, but the hinge loss has none"):
+    with pytest.raises(ValueError, match="label_smoothing changes D's targets, but the hinge loss has none") as err:
         build_toy_gan(ToyRecipe(loss="hinge", tricks=("label_smoothing",), steps=2))
+    assert "\n" not in str(err.value)

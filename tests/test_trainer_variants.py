@@ -1,5 +1,6 @@
-"""Tests for GANTrainer's variants: the moving-average generator (EMA), conditional
-training (num_classes > 0), resuming with fit() and linear lr decay across fit calls."""
+"""Tests for GANTrainer's variants: the moving-average generator (EMA), the conditional
+game (modules.game.games.Conditional), resuming with fit() and linear lr decay across
+fit calls."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from torch import nn
 from modules.data import GaussianTarget, normal_noise
 from modules.image_data import ImageDataset, load_image_dataset
 from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init
-from modules.training import Callback, GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.games import Conditional, Unconditional
+from modules.game.history import Callback
+from modules.game.loop import EMA, GANTrainer
+from modules.game.runtime import seed_everything
 
 NOISE_1D = functools.partial(normal_noise, dim=1)
 LATENT = 4
@@ -47,9 +52,9 @@ def same(a, b) -> bool:
 def test_no_ema_by_default():
     t = make_trainer()
     assert t.config.ema_decay == 0.0
-    assert t.ema_generator is None
+    assert t.ema is None and t.ema_generator is None
     t.fit(2)
-    assert t.ema_updates == 0
+    assert t.ema is None
     with pytest.raises(ValueError, match="ema_decay"):
         t.generate(torch.zeros(3, 1), ema=True)
     with pytest.raises(ValueError):
@@ -76,9 +81,10 @@ def test_ema_starts_as_a_copy_and_never_gets_gradients():
     assert same(params(t.ema_generator), params(t.generator))
     assert all(not p.requires_grad for p in t.ema_generator.parameters())
     assert all(p.requires_grad for p in t.generator.parameters())
+    assert isinstance(t.ema, EMA) and t.ema.model is t.ema_generator and t.ema.updates == 0
     t.fit(5)
     assert all(not p.requires_grad and p.grad is None for p in t.ema_generator.parameters())
-    assert t.ema_updates == 5  # one update per generator step
+    assert t.ema.updates == 5  # one update per generator step
     # the moving average has its own storage: training G does not write into it
     assert all(e.data_ptr() != p.data_ptr() for e, p in zip(t.ema_generator.parameters(), t.generator.parameters()))
 
@@ -86,7 +92,7 @@ def test_ema_starts_as_a_copy_and_never_gets_gradients():
 def test_ema_updates_once_per_g_step():
     t = make_trainer(ema_decay=0.9, g_steps=3, d_steps=2)
     t.fit(2)
-    assert t.ema_updates == 6
+    assert t.ema.updates == 6
 
 
 def expected_lerp(ema: list[torch.Tensor], new: list[torch.Tensor], weight: float) -> list[torch.Tensor]:
@@ -106,7 +112,7 @@ def test_ema_warm_up_formula(decay, weights):
     ema = params(t.ema_generator)
     for k, weight in enumerate(weights, start=1):
         t.g_step()
-        assert t.ema_updates == k
+        assert t.ema.updates == k
         ema = expected_lerp(ema, params(t.generator), weight)
         for got, want in zip(params(t.ema_generator), ema):
             torch.testing.assert_close(got, want, rtol=0, atol=1e-7)
@@ -252,7 +258,8 @@ def make_recording(num_classes: int = CLASSES, **cfg):
     g, d = RecordingG(), RecordingD()
     real = LabelledSampler() if num_classes else Unlabelled()
     noise = functools.partial(normal_noise, dim=LATENT)
-    t = GANTrainer(g, d, real, noise, TrainConfig(**cfg), num_classes=num_classes)
+    game = Conditional(num_classes) if num_classes else None  # None: the unconditional game
+    t = GANTrainer(g, d, real, noise, TrainConfig(**cfg), game=game)
     return t, g, d, real
 
 
@@ -292,6 +299,7 @@ def test_conditional_labels_come_from_the_trainers_rng():
 
 def test_unconditional_trainer_passes_no_labels():
     t, g, d, _ = make_recording(num_classes=0, snapshot_every=1)
+    assert isinstance(t.game, Unconditional) and not t.game.conditional
     assert t.fixed_labels is None
     t.fit(2)
     t.sample(3)
@@ -313,6 +321,12 @@ def test_conditional_sample_and_sample_fixed():
     # same noise, different labels -> different samples
     other = t.sample(4, labels=torch.tensor([0, 0, 1, 2]), generator=torch.Generator().manual_seed(0))
     assert not torch.equal(out, other)
+
+
+@pytest.mark.parametrize("num_classes", [1, 0, -3])
+def test_conditional_game_needs_two_classes(num_classes):
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        Conditional(num_classes)
 
 
 def test_conditional_snapshots_use_the_fixed_labels():
@@ -342,7 +356,7 @@ def make_conditional_dcgan(dataset: ImageDataset, **cfg) -> GANTrainer:
     g.apply(dcgan_init)
     d.apply(dcgan_init)
     noise = functools.partial(normal_noise, dim=LATENT)
-    return GANTrainer(g, d, dataset.sample_with_labels, noise, TrainConfig(**cfg), num_classes=CLASSES)
+    return GANTrainer(g, d, dataset.sample_with_labels, noise, TrainConfig(**cfg), game=Conditional(CLASSES))
 
 
 def test_conditional_dcgan_trains_with_finite_losses(digits_012):

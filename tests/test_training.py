@@ -1,4 +1,6 @@
-"""Tests for modules.training: the GAN trainer, its config, callbacks and helpers."""
+"""Tests for the game loop (modules.game.loop), its config (modules.game.config), its
+records and callbacks (modules.game.history, the progress bar included) and where it
+runs (modules.game.runtime: seeds, threads, devices, divergence)."""
 
 from __future__ import annotations
 
@@ -11,19 +13,14 @@ import torch
 from torch import nn
 
 from modules.data import GaussianTarget, normal_noise
-from modules.losses import MinimaxLoss
+from modules.game.config import TrainConfig
+from modules.game.history import Callback, EvalEvery, History, ProgressBar
+from modules.game.loop import GANTrainer
+from modules.game.losses import MinimaxLoss
+from modules.game.objective import Objective
+from modules.game.runtime import TrainingDiverged, resolve_device, seed_everything, torch_threads
 from modules.metrics import sample_stats
 from modules.models import BatchStatsDiscriminator, MLPDiscriminator, MLPGenerator
-from modules.training import (
-    Callback,
-    EvalEvery,
-    GANTrainer,
-    History,
-    TrainConfig,
-    TrainingDiverged,
-    resolve_device,
-    seed_everything,
-)
 
 NOISE_1D = functools.partial(normal_noise, dim=1)
 
@@ -32,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_trainer(
-    seed: int = 0, discriminator: nn.Module | None = None, callbacks=(), loss=None, init_seed: int | None = None, **cfg
+    seed: int = 0, discriminator: nn.Module | None = None, callbacks=(), objective=None, init_seed: int | None = None, **cfg
 ) -> GANTrainer:
     """A tiny 1-D GAN.  Weights are initialised via seed_everything(init_seed, default
     ``seed``); the trainer's own data/noise stream uses TrainConfig(seed=seed)."""
@@ -41,7 +38,7 @@ def make_trainer(
     seed_everything(seed if init_seed is None else init_seed)
     g = MLPGenerator(1, (1,), hidden=(8,))
     d = discriminator if discriminator is not None else MLPDiscriminator((1,), hidden=(8,))
-    return GANTrainer(g, d, GaussianTarget(), NOISE_1D, TrainConfig(seed=seed, **cfg), loss=loss, callbacks=callbacks)
+    return GANTrainer(g, d, GaussianTarget(), NOISE_1D, TrainConfig(seed=seed, **cfg), objective=objective, callbacks=callbacks)
 
 
 def params(model: nn.Module) -> list[torch.Tensor]:
@@ -221,7 +218,8 @@ def test_history_has_one_entry_per_epoch():
 
 
 def test_minimax_loss_plugs_in():
-    t = make_trainer(num_epochs=3, loss=MinimaxLoss())
+    t = make_trainer(num_epochs=3, objective=Objective(MinimaxLoss()))
+    assert isinstance(t.objective.loss, MinimaxLoss)
     h = t.fit()
     assert all(v < 0 for v in h.g_loss)  # minimax G loss is log(1 - D(G(z))) < 0
 
@@ -278,10 +276,11 @@ def test_d_steps_and_g_steps_per_epoch(monkeypatch):
 
 def test_epoch_record_averages_the_steps(monkeypatch):
     t = make_trainer(num_epochs=1, d_steps=2, g_steps=3)
+    assert (t.d_phase.repeats, t.g_phase.repeats) == (2, 3)
     d_records = iter([{"d_loss": 1.0, "d_real": 0.2, "d_fake": 0.4}, {"d_loss": 3.0, "d_real": 0.6, "d_fake": 0.8}])
     g_records = iter([{"g_loss": 1.0}, {"g_loss": 2.0}, {"g_loss": 6.0}])
-    monkeypatch.setattr(t, "d_step", lambda: next(d_records))
-    monkeypatch.setattr(t, "g_step", lambda: next(g_records))
+    monkeypatch.setattr(t.d_phase, "step", lambda: next(d_records))
+    monkeypatch.setattr(t.g_phase, "step", lambda: next(g_records))
     h = t.fit()
     assert h.d_loss == [pytest.approx(2.0)]
     assert h.d_real == [pytest.approx(0.4)]
@@ -329,8 +328,26 @@ def test_no_lr_decay_keeps_rate_constant():
 def test_sgd_optimizer_option():
     t = make_trainer(optimizer="sgd", lr=0.05)
     assert isinstance(t.opt_d, torch.optim.SGD) and isinstance(t.opt_g, torch.optim.SGD)
+    t = make_trainer(optimizer="rmsprop", lr=0.05)
+    assert isinstance(t.opt_d, torch.optim.RMSprop) and isinstance(t.opt_g, torch.optim.RMSprop)
     assert isinstance(make_trainer().opt_d, torch.optim.Adam)
     assert make_trainer(betas=(0.1, 0.9)).opt_g.param_groups[0]["betas"] == (0.1, 0.9)
+
+
+@pytest.mark.parametrize(
+    "rates, expected",
+    [
+        ({"lr": 1e-3}, (1e-3, 1e-3)),
+        ({"lr": 1e-3, "lr_d": 4e-3}, (4e-3, 1e-3)),
+        ({"lr": 1e-3, "lr_g": 5e-4}, (1e-3, 5e-4)),
+        ({"lr": 1.0, "lr_d": 2e-3, "lr_g": 3e-3}, (2e-3, 3e-3)),
+    ],
+)
+def test_each_players_rate_is_its_own_or_the_shared_one(rates, expected):
+    """lr_d / lr_g default to lr; the trainer resolves them once, into its optimisers."""
+    t = make_trainer(**rates)
+    assert t.rates == expected
+    assert (t.opt_d.param_groups[0]["lr"], t.opt_g.param_groups[0]["lr"]) == expected
 
 
 # ---------------------------------------------------------------------------
@@ -488,6 +505,91 @@ def test_callbacks_called_in_order_given():
 
     make_trainer(num_epochs=2, callbacks=[Named("a"), Named("b")]).fit()
     assert seen == ["a", "b", "a", "b"]
+
+
+# ---------------------------------------------------------------------------
+# (m2) the progress bar
+# ---------------------------------------------------------------------------
+def test_progress_shows_a_bar_on_stderr(capsys):
+    rec = Recorder()
+    t = make_trainer(num_epochs=4, progress=True, callbacks=[rec])
+    h = t.fit()
+    captured = capsys.readouterr()
+    assert captured.out == ""  # the bar never writes to stdout
+    assert "4/4" in captured.err and "epoch" in captured.err
+    assert f"d_loss={h.d_loss[-1]:.3f}" in captured.err and f"g_loss={h.g_loss[-1]:.3f}" in captured.err
+    assert t.callbacks == [rec]  # the bar is the loop's own, not added to the trainer's callbacks
+    # the bar counts the rounds of one fit call, in the config's unit
+    t.fit(2)
+    assert "2/2" in capsys.readouterr().err
+    make_trainer(num_epochs=3, progress=True, progress_unit="step").fit()
+    err = capsys.readouterr().err
+    assert "3/3" in err and "step" in err
+
+
+def test_no_progress_no_bar(capsys):
+    make_trainer(num_epochs=4).fit()
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_bar_callback_counts_rounds_and_closes(capsys):
+    bar = ProgressBar(unit="round")
+    t = make_trainer(num_epochs=3, callbacks=[bar])
+    t.fit()
+    assert bar.bar.n == 3 and bar.bar.total == 3
+    assert f"g_loss={t.history.g_loss[-1]:.3f}" in bar.bar.postfix  # the last round's losses
+    err = capsys.readouterr().err
+    assert "3/3" in err and "round" in err
+
+
+# ---------------------------------------------------------------------------
+# (m3) runtime: seeds and threads
+# ---------------------------------------------------------------------------
+def test_seed_everything_seeds_every_global_generator():
+    import random
+
+    import numpy as np
+
+    def draws():
+        return random.random(), float(np.random.rand()), torch.rand(3)
+
+    seed_everything(3)
+    a = draws()
+    seed_everything(3)
+    b = draws()
+    seed_everything(4)
+    c = draws()
+    assert a[:2] == b[:2] and torch.equal(a[2], b[2])
+    assert a[0] != c[0] and a[1] != c[1] and not torch.equal(a[2], c[2])
+
+
+def test_torch_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    other = 2 if before != 2 else 3
+    with torch_threads(other):
+        assert torch.get_num_threads() == other
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="boom"):
+        with torch_threads(other):
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == before  # restored on errors too
+    with torch_threads(None):
+        assert torch.get_num_threads() == before  # None leaves the setting alone
+
+
+def test_fit_trains_on_the_configs_threads_and_restores_them():
+    seen: list[int] = []
+
+    class Threads(Callback):
+        def on_epoch_end(self, trainer, epoch, record):
+            seen.append(torch.get_num_threads())
+
+    with torch_threads(2):
+        make_trainer(num_epochs=2, cpu_threads=1, callbacks=[Threads()]).fit()
+        assert seen == [1, 1]
+        assert torch.get_num_threads() == 2
+        make_trainer(num_epochs=1, cpu_threads=None, callbacks=[Threads()]).fit()
+        assert seen[-1] == 2  # None: PyTorch's setting is left alone
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from modules.models import dcgan_init
-from modules.translation_models import ImageHistory, PatchDiscriminator, UNetGenerator, init_weights, receptive_field
+from modules.game.games import ImageHistory
+from modules.translation_models import PatchDiscriminator, UNetGenerator, init_weights, receptive_field
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from modules.losses import L1Reconstruction, LeastSquaresLoss, NonSaturatingLoss
+from modules.game.games import Cycle, Pair, Paired
+from modules.game.loop import GANTrainer
+from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
+from modules.game.terms import L1, CycleConsistency, Identity
 from modules.models import DCGANDiscriminator
 from modules.plotting import plot_image_columns, plot_mixing_grid
 from modules.stylegan import StyleGenerator, StyleRecipe, build_style_gan, sample_spread
-from modules.training import CycleGANTrainer, GANTrainer
 from modules.translation_data import PairedImages
+from modules.translation_models import PatchDiscriminator, UNetGenerator
 from modules.translation_recipes import (
     CycleGANRecipe,
     DomainClassifier,
@@ -34,13 +37,15 @@ PIX = Pix2PixRecipe(image_size=16, scenes=60, width=4, d_width=4, d_layers=1, st
 CYC = CycleGANRecipe(image_size=16, width=4, d_width=4, d_layers=1, steps=2, batch_size=4)
 
 
-def test_pix2pix_is_the_paired_trainer_with_the_l1_term():
+def test_pix2pix_is_the_paired_game_with_the_l1_term():
     trainer = build_pix2pix(PIX)
-    assert isinstance(trainer, GANTrainer) and trainer.paired
-    assert isinstance(trainer.loss, NonSaturatingLoss)
-    (l1,) = trainer.tricks
-    assert isinstance(l1, L1Reconstruction) and l1.weight == PIX.l1_weight
-    assert build_pix2pix(Pix2PixRecipe(**{**PIX.__dict__, "l1_weight": 0.0})).tricks == []
+    assert isinstance(trainer, GANTrainer) and isinstance(trainer.game, Paired)
+    assert isinstance(trainer.objective.loss, NonSaturatingLoss)
+    (l1,) = trainer.objective.terms
+    assert isinstance(l1, L1) and l1.weight == PIX.l1_weight
+    assert trainer.tricks == [] and trainer.objective.constraints == ()
+    assert isinstance(trainer.generator, UNetGenerator) and isinstance(trainer.discriminator, PatchDiscriminator)
+    assert build_pix2pix(Pix2PixRecipe(**{**PIX.__dict__, "l1_weight": 0.0})).objective.terms == ()
     train, held_out = PIX.data()
     assert len(train) == 48 and len(held_out) == 12
     out = trainer.generate(torch.empty(5, 0), held_out.inputs[:5])
@@ -68,11 +73,20 @@ def test_held_out_l1_is_the_mean_absolute_error():
 
 def test_cyclegan_recipe_builds_four_networks_with_the_recipes_weights():
     trainer = build_cyclegan(CycleGANRecipe(**{**CYC.__dict__, "cycle_weight": 3.0, "identity_weight": 0.2, "history": 7}))
-    assert isinstance(trainer, CycleGANTrainer) and isinstance(trainer.loss, LeastSquaresLoss)
-    assert (trainer.cycle_weight, trainer.identity_weight, trainer.history_a.capacity) == (3.0, 0.2, 7)
+    assert isinstance(trainer.game, Cycle) and isinstance(trainer.objective.loss, LeastSquaresLoss)
+    cycle, identity = trainer.objective.terms
+    assert isinstance(cycle, CycleConsistency) and isinstance(identity, Identity)
+    # the recipe's identity weight is a fraction of the cycle weight
+    assert (cycle.weight, identity.weight) == (3.0, pytest.approx(3.0 * 0.2))
+    assert trainer.game.history_a.capacity == trainer.game.history_b.capacity == 7
+    assert isinstance(trainer.generator, Pair) and isinstance(trainer.discriminator, Pair)
+    assert all(isinstance(net, UNetGenerator) for net in (trainer.generator.ab, trainer.generator.ba))
+    assert all(isinstance(net, PatchDiscriminator) for net in (trainer.discriminator.a, trainer.discriminator.b))
+    assert trainer.generator.ab is not trainer.generator.ba and trainer.discriminator.a is not trainer.discriminator.b
     assert trainer.generator.ab.depth == CYC.depth and not any(isinstance(m, nn.Dropout) for m in trainer.generator.modules())
     trainer.fit()
-    assert set(trainer.last_terms) == {"adversarial", "cycle", "identity"}
+    assert set(trainer.objective.last_terms) == {"cycle", "identity"}
+    assert all(value > 0 for value in trainer.objective.last_terms.values())
 
 
 def test_domain_classifier_tells_the_domains_apart():

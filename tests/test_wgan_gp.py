@@ -17,8 +17,12 @@ from torch import nn
 from conftest import run_script, script_path
 from modules.data import normal_noise
 from modules.image_data import load_image_dataset
-from modules.losses import NonSaturatingLoss, WassersteinGPLoss
 from modules.evaluation import frechet_distance
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.losses import NonSaturatingLoss, WassersteinLoss
+from modules.game.runtime import seed_everything
+from modules.game.terms import GradientPenalty
 from modules.models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init, layer_shapes
 from modules.plotting import plot_estimate_and_quality
 from modules.recipes import (
@@ -31,7 +35,6 @@ from modules.recipes import (
     classify_with_confidence,
     recognised_share,
 )
-from modules.training import GANTrainer, TrainConfig, seed_everything
 
 DOCS = ("--preset", "docs")
 NORM_LAYERS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
@@ -39,6 +42,17 @@ NORM_LAYERS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
 
 def kinds(model: nn.Module) -> list[str]:
     return [type(m).__name__ for m in model.modules() if not list(m.children())]
+
+
+def gradient_penalty_of(trainer: GANTrainer) -> GradientPenalty:
+    """The trainer's objective is WGAN-GP's: the Wasserstein loss and one gradient
+    penalty term, and nothing else composed with it; returns the penalty term."""
+    objective = trainer.objective
+    assert type(objective.loss) is WassersteinLoss
+    (penalty,) = objective.terms
+    assert isinstance(penalty, GradientPenalty)
+    assert (objective.constraints, objective.see, objective.relabel, objective.g_objective) == ((), (), (), None)
+    return penalty
 
 
 # --------------------------------------------------------------------------------------
@@ -116,15 +130,17 @@ def test_wgan_gp_presets_are_the_papers_settings():
 def test_build_gan_with_the_wgan_gp_recipe(digits16):
     recipe = replace(WGAN_GP_PRESETS["docs"], image_size=16, width=4, batch_size=8, steps=2)
     trainer = build_gan(recipe, digits16)
-    assert isinstance(trainer.loss, WassersteinGPLoss) and trainer.loss.penalty_weight == 10.0
+    penalty = gradient_penalty_of(trainer)
+    assert penalty.weight == 10.0
     assert trainer.config.d_steps == 5 and trainer.config.betas == (0.0, 0.9)
     assert trainer.opt_d.param_groups[0]["betas"] == (0.0, 0.9) and trainer.opt_d.param_groups[0]["lr"] == recipe.lr
     assert any(isinstance(m, nn.GroupNorm) for m in trainer.discriminator.modules())
     assert not any(isinstance(m, nn.BatchNorm2d) for m in trainer.discriminator.modules())
     trainer.fit()
-    assert len(trainer.history.epoch) == 2 and trainer.loss.last_penalty >= 0
+    assert len(trainer.history.epoch) == 2 and penalty.last >= 0
+    assert trainer.objective.last_terms == {"gradient_penalty": penalty.last}
     other = build_gan(replace(recipe, penalty_weight=0.0, n_critic=2, critic_norm="none"), digits16)
-    assert other.loss.penalty_weight == 0.0 and other.config.d_steps == 2
+    assert gradient_penalty_of(other).weight == 0.0 and other.config.d_steps == 2
     assert not any(isinstance(m, NORM_LAYERS) for m in other.discriminator.modules())
 
 
@@ -134,7 +150,8 @@ def test_dcgan_recipe_builds_exactly_what_it_built_before(digits16):
     recipe = replace(DCGAN_PRESETS["docs"], image_size=16, width=4, batch_size=8, steps=3)
     assert (recipe.loss, recipe.n_critic, recipe.beta2, recipe.critic_norm) == ("non_saturating", 1, 0.999, "batch")
     new = build_gan(recipe, digits16)
-    assert isinstance(new.loss, NonSaturatingLoss) and new.config.d_steps == 1 and new.config.betas == (0.5, 0.999)
+    assert type(new.objective.loss) is NonSaturatingLoss and new.objective.terms == () and new.objective.constraints == ()
+    assert new.config.d_steps == 1 and new.config.betas == (0.5, 0.999)
 
     seed_everything(recipe.seed)
     g = DCGANGenerator(recipe.latent_dim, recipe.image_size, 1, recipe.width, recipe.upsample)
@@ -232,7 +249,7 @@ def test_docs_critic_is_the_one_the_lesson_describes(digits16):
     trainer = build_gan(WGAN_GP_PRESETS["docs"], digits16)
     assert [type(layer).__name__ for layer in trainer.discriminator.net] == ["Conv2d", "LeakyReLU", "Conv2d", "GroupNorm", "LeakyReLU", "Conv2d"]
     assert [m.num_groups for m in trainer.discriminator.modules() if isinstance(m, nn.GroupNorm)] == [1]
-    assert repr(trainer.loss) == "WassersteinGPLoss(penalty_weight=10.0)"
+    assert gradient_penalty_of(trainer).weight == 10.0
     assert (trainer.config.d_steps, trainer.config.lr, trainer.config.betas) == (5, 5e-4, (0.0, 0.9))
 
 

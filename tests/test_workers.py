@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from modules import workers
-from modules.training import TrainingDiverged
+from modules.game.runtime import TrainingDiverged
 from modules.translation_recipes import Pix2PixRecipe, build_pix2pix
 from modules.workers import run_in_workers, trained
 
@@ -82,7 +82,7 @@ def test_trained_in_workers_equals_trained_here_and_is_cached(tmp_path, monkeypa
         raise AssertionError("a cached run was trained again")
 
     monkeypatch.setattr(workers, "run_in_workers", no_training)
-    monkeypatch.setattr("modules.training.GANTrainer.fit", no_training)
+    monkeypatch.setattr("modules.game.loop.GANTrainer.fit", no_training)
     again = trained("pix2pix", recipes, build_pix2pix, workers=2)
     assert all(states_equal(a.generator, s.generator) for a, s in zip(again, serial))
     assert again[0].history.g_loss == serial[0].history.g_loss

@@ -52,7 +52,10 @@ from modules.metrics import first_epoch_within, sample_stats
 from modules.models import BatchStatsDiscriminator, MLPGenerator
 from modules.results import record
 from modules.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results
-from modules.training import EvalEvery, GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.history import EvalEvery
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
 
 args = parse_script_args(
     [
@@ -106,8 +109,8 @@ fig = draw_gan_diagram()
 # ------------------------------
 # Each epoch, D takes ``D_STEPS`` updates (real groups should score 1, fake groups 0),
 # then G takes ``G_STEPS`` updates (its fakes should score 1).  The shared
-# :class:`~modules.training.GANTrainer` runs the loop; the
-# :class:`~modules.training.EvalEvery` callback measures 10,000 fresh samples now and
+# :class:`~modules.game.loop.GANTrainer` runs the loop; the
+# :class:`~modules.game.history.EvalEvery` callback measures 10,000 fresh samples now and
 # then and prints a progress line.
 
 target = GaussianTarget(args.data_mean, args.data_stddev)

@@ -46,7 +46,9 @@ from modules.metrics import clean_line_share, line_patterns_covered
 from modules.models import MLPDiscriminator, MLPGenerator
 from modules.plotting import plot_losses, plot_pattern_grid, plot_pattern_progress
 from modules.results import record
-from modules.training import GANTrainer, TrainConfig, seed_everything
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.runtime import seed_everything
 
 args = parse_script_args(
     [
@@ -96,7 +98,7 @@ discriminator = MLPDiscriminator(in_shape=(1, 8, 8), hidden=(128, 128), minibatc
 # %%
 # Training
 # --------
-# The same :class:`~modules.training.GANTrainer` as the 1-D script, with two learning
+# The same :class:`~modules.game.loop.GANTrainer` as the 1-D script, with two learning
 # rates and a snapshot of G's output on fixed noise every few hundred epochs.
 
 report_every = max(1, args.epochs // 6)  # snapshots and loss summaries

@@ -55,7 +55,7 @@ from modules.models import layer_shapes
 from modules.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options, save_gan
 from modules.results import record
-from modules.training import EvalEvery
+from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [

@@ -47,7 +47,7 @@ from modules.cli import Option, at_least, fail, or_exit, parse_script_args, trai
 from modules.plotting import plot_class_grid, plot_image_panels, plot_training_curves
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options
 from modules.results import record
-from modules.training import EvalEvery
+from modules.game.history import EvalEvery
 
 
 def digit(value):

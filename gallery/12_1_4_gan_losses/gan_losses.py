@@ -4,7 +4,7 @@ Six GAN losses on the same 2-D task
 
 Lesson :ref:`module-12-1-4-gan-losses`, script 1 of 2.
 
-Every loss of :mod:`modules.losses` trains the same small generator and
+Every objective of :mod:`modules.game.objective` trains the same small generator and
 discriminator on the *ring of 8*: eight Gaussian blobs (standard deviation 0.02) on a
 circle of radius 2.  Only the objective (and, for the two Wasserstein losses, the
 optimiser settings their papers prescribe) changes between the runs.
@@ -47,8 +47,8 @@ import torch
 
 from modules.cli import Option, at_least, fail, name_list, non_negative, one_of, parse_script_args, positive, save_samples
 from modules.data import toy_target
-from modules.losses import LOSSES as KNOWN_LOSSES
-from modules.losses import get_loss
+from modules.game.objective import OBJECTIVES as KNOWN_LOSSES
+from modules.game.objective import named_objective
 from modules.metrics import mode_coverage
 from modules.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
 from modules.results import record
@@ -81,7 +81,7 @@ note_device(args.device)
 # non-saturating generator maximises :math:`\log D(G(z))` instead; its slope is
 # :math:`1 - D(G(z))`, largest when G is worst.  The curves below are not drawn
 # from the formulas: autograd differentiates the real loss objects of
-# :mod:`modules.losses` at each value of D(G(z)).
+# :mod:`modules.game.losses` at each value of D(G(z)).
 
 p = torch.linspace(0.001, 0.999, 199, dtype=torch.float64)
 
@@ -89,7 +89,7 @@ p = torch.linspace(0.001, 0.999, 199, dtype=torch.float64)
 def generator_gradient(loss_name: str) -> torch.Tensor:
     """|d loss_G / d logit| for a batch of fakes that D scores p (one sample each)."""
     logits = torch.logit(p).clone().requires_grad_(True)
-    loss = get_loss(loss_name)
+    loss = named_objective(loss_name).loss
     loss.g_loss(logits).backward()
     return (logits.grad * len(p)).abs()  # g_loss averages over the batch
 

@@ -59,13 +59,13 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, fraction, non_negative, or_exit, parse_script_args, train_or_exit
-from modules.losses import input_gradient_norms, interpolates
+from modules.game.terms import input_gradient_norms, interpolates
 from modules.evaluation import check_sample_size, frechet_distance
 from modules.models import DISCRIMINATOR_NORMS
 from modules.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
 from modules.results import record
 from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, classifier_features, pretrained_classifier, recipe_options, recognised_share
-from modules.training import EvalEvery
+from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [
@@ -105,7 +105,7 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 #
 # :func:`modules.recipes.build_gan` builds the same DCGAN networks and trainer as
 # lesson 12.1.2; :data:`modules.recipes.WGAN_GP_PRESETS` differ from the DCGAN
-# recipe only in ``loss="wgan_gp"`` (:class:`~modules.losses.WassersteinGPLoss`),
+# recipe only in ``loss="wgan_gp"`` (:func:`~modules.game.objective.named_objective`: the Wasserstein loss plus a :class:`~modules.game.terms.GradientPenalty`),
 # ``n_critic=5`` (the trainer's ``d_steps``), Adam's betas and learning rate, and
 # ``critic_norm="layer"``: the penalty is computed image by image, and BatchNorm
 # would make each image's score depend on the rest of its batch, so the critic
@@ -158,13 +158,13 @@ quality = EvalEvery(max(1, recipe.steps // 20), sample_distance if judge is not 
 trainer = build_gan(recipe, dataset, device=args.device, callbacks=[quality, EvalEvery(log_every, lambda t: None, report)], progress=args.progress)
 kinds = [type(layer).__name__ for layer in trainer.discriminator.net]
 print(f"critic: {' -> '.join(kinds)}")
-print(f"loss={trainer.loss!r} n_critic={trainer.config.d_steps} Adam lr={trainer.config.lr:g} betas={trainer.config.betas}")
+print(f"objective={trainer.objective!r} n_critic={trainer.config.d_steps} Adam lr={trainer.config.lr:g} betas={trainer.config.betas}")
 
 # %%
 # The critic's gradients before training
 # --------------------------------------
-# :func:`~modules.losses.interpolates` draws the points :math:`\hat x` between 512
-# real and 512 generated images, and :func:`~modules.losses.input_gradient_norms`
+# :func:`~modules.game.terms.interpolates` draws the points :math:`\hat x` between 512
+# real and 512 generated images, and :func:`~modules.game.terms.input_gradient_norms`
 # measures :math:`\lVert \nabla_{\hat x} D(\hat x) \rVert` at each: the very
 # quantity the penalty pushes towards 1.
 

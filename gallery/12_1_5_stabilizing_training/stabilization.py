@@ -6,7 +6,7 @@ Lesson :ref:`module-12-1-5-stabilizing-training`, script 1 of 2.
 
 A deliberately fragile baseline: the plain non-saturating GAN of
 :mod:`modules.toy2d` on the ring of 8 Gaussians, which on its own never settles on
-the modes.  Each trick of :mod:`modules.tricks` is then added *alone* to exactly
+the modes.  Each trick of :mod:`modules.game.tricks` is then added *alone* to exactly
 that baseline, with nothing else changed, and every run is scored the same way:
 modes covered, the share of high-quality samples, and whether the training health
 monitor (:mod:`modules.monitor`) raised a warning.
@@ -51,7 +51,7 @@ from modules.data import toy_target
 from modules.plotting import plot_2d_panels, plot_coverage_bars
 from modules.results import record
 from modules.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
-from modules.tricks import TRICKS as KNOWN_TRICKS
+from modules.game.tricks import TRICKS as KNOWN_TRICKS
 
 args = parse_script_args(
     [
@@ -69,9 +69,9 @@ note_device(args.device)
 # %%
 # The tricks
 # ----------
-# Each name is a small object with one or two hooks into the shared trainer (see
-# :mod:`modules.tricks`), or, for ``minibatch_std`` and ``pack``, a change to D's
-# input layer.
+# Each name is a small object that acts at one place of the shared trainer's game
+# (see :mod:`modules.game.tricks`), or, for ``minibatch_std`` and ``pack``, a change
+# to D's input layer.
 
 for name in args.tricks:
     print(f"{name:>18}: {KNOWN_TRICKS[name][0]}")

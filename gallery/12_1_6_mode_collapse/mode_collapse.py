@@ -25,7 +25,7 @@ Run it yourself::
 # %%
 # Settings
 # --------
-# Every constant is also a flag.  A *fix* is a trick of :mod:`modules.tricks` or the
+# Every constant is also a flag.  A *fix* is a trick of :mod:`modules.game.tricks` or the
 # ``wgan_gp`` loss, added alone to the plain GAN.  The grid needs longer training
 # than the ring.  To stay within its time budget the docs preset trains shorter with
 # larger learning rates (the rate still decays linearly to zero), leaves WGAN-GP out
@@ -54,7 +54,7 @@ from modules.data import toy_target
 from modules.plotting import plot_2d_panels, plot_2d_progress
 from modules.results import record
 from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
-from modules.tricks import TRICKS
+from modules.game.tricks import TRICKS
 
 KNOWN_FIXES = [*TRICKS, "wgan_gp"]
 args = parse_script_args(

@@ -61,7 +61,7 @@ from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_scr
 from modules.plotting import plot_image_columns, plot_image_panels, plot_training_curves
 from modules.recipes import ClassifierRecipe, pretrained_classifier
 from modules.results import record
-from modules.training import TrainingDiverged
+from modules.game.runtime import TrainingDiverged
 from modules.translation_data import STYLES
 from modules.translation_recipes import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate, translation_options, translation_size
 from modules.workers import trained

@@ -56,7 +56,7 @@ import torch
 from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
 from modules.plotting import plot_curves, plot_image_columns, plot_training_curves
 from modules.results import record
-from modules.training import TrainingDiverged
+from modules.game.runtime import TrainingDiverged
 from modules.translation_data import best_constant_l1
 from modules.translation_models import receptive_field
 from modules.translation_recipes import Pix2PixRecipe, build_pix2pix, held_out_l1, recipe_from_args, translate, translation_options, translation_size

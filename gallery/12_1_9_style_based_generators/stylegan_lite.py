@@ -58,7 +58,7 @@ from modules.plotting import plot_image_columns, plot_image_panels, plot_image_p
 from modules.results import record
 from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
-from modules.training import TrainingDiverged
+from modules.game.runtime import TrainingDiverged
 from modules.workers import trained
 
 
@@ -127,7 +127,7 @@ print(f"styled layers (num_ws): {trainer.generator.num_ws}, at resolutions {trai
 # %%
 # Training
 # --------
-# The trainer is the course's one :class:`~modules.training.GANTrainer`; only the
+# The trainer is the course's one :class:`~modules.game.loop.GANTrainer`; only the
 # two networks are new.  Finished runs are cached.
 
 

@@ -1,3 +1,4 @@
+# FROZEN COPY of the trainer before issue 16, kept only for tests/test_game_equivalence.py; deleted with it.
 """Training tricks: small named pieces that plug into the one trainer.
 
 A :class:`Trick` overrides one or two *hooks* of :class:`~modules.training.GANTrainer`;
@@ -38,7 +39,7 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .training import GANTrainer
+    from legacy.training import GANTrainer
 
 __all__ = [
     "Trick",

@@ -1,3 +1,4 @@
+# FROZEN COPY of the trainer before issue 16, kept only for tests/test_game_equivalence.py; deleted with it.
 """GAN objectives as small objects the trainer calls.
 
 A loss turns discriminator outputs into two numbers to minimise: one for D (given its
@@ -38,10 +39,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
-from .tricks import Trick
+from legacy.tricks import Trick
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .training import GANTrainer
+    from legacy.training import GANTrainer
 
 __all__ = [
     "GANLoss",

@@ -1,3 +1,4 @@
+# FROZEN COPY of the trainer before issue 16, kept only for tests/test_game_equivalence.py; deleted with it.
 """The one GAN trainer every lesson uses.
 
 One *epoch* of :class:`GANTrainer` is one round of the game: ``d_steps`` updates of
@@ -35,10 +36,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import distributed
-from .checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
-from .losses import GANLoss, NonSaturatingLoss
-from .tricks import Trick
+from modules import distributed
+from modules.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from legacy.losses import GANLoss, NonSaturatingLoss
+from legacy.tricks import Trick
 
 __all__ = [
     "TrainConfig",
@@ -758,8 +759,8 @@ class CycleGANTrainer(GANTrainer):
         history: int = 50,
         callbacks: Sequence[Callback] = (),
     ) -> None:
-        from .losses import LeastSquaresLoss
-        from .translation_models import ImageHistory
+        from legacy.losses import LeastSquaresLoss
+        from modules.game.games import ImageHistory  # moved there; the same class
 
         if distributed.enabled():  # its steps call the networks' halves (g.ab, d.a), which bypass DistributedDataParallel
             raise RuntimeError("CycleGANTrainer does not support torchrun (DistributedDataParallel) yet; run the script as one process")

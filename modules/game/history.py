@@ -1,0 +1,112 @@
+"""What a run leaves behind (:class:`History`) and what watches it (callbacks)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from .. import distributed
+
+#: what a callback is handed: the :class:`~modules.game.loop.GANTrainer` (not imported
+#: here, since the loop imports this module)
+Trainer = Any
+
+__all__ = ["History", "Callback", "EvalEvery", "ProgressBar"]
+
+
+@dataclass
+class History:
+    """Per-epoch record of a run: the curves a lesson plots and a test checks.
+
+    ``d_real``/``d_fake`` are D's mean belief (probability) that real / generated
+    samples are real, measured during D's steps.  ``snapshots`` holds
+    ``(epoch, G(fixed_noise))`` pairs on the CPU; ``weights`` holds ``(epoch, G's
+    state_dict)`` pairs at the same epochs when the config asks to keep them.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    d_real: list[float] = field(default_factory=list)
+    d_fake: list[float] = field(default_factory=list)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    weights: list[tuple[int, dict[str, torch.Tensor]]] = field(default_factory=list)
+
+    def append(self, epoch: int, record: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            getattr(self, key).append(record[key])
+
+    def as_dict(self) -> dict[str, list]:
+        data = asdict(self)
+        data.pop("snapshots")
+        data.pop("weights")
+        return data
+
+
+class Callback:
+    """Hooks into the training loop; override what you need."""
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
+        pass
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        pass
+
+
+class EvalEvery(Callback):
+    """Measure the run every ``every`` epochs (and after the last one).
+
+    ``evaluate(trainer)`` returns anything (for example the mean and std of fresh
+    samples); each ``(epoch, result)`` pair is kept in :attr:`results`.  When
+    ``describe(epoch, record, result)`` is given, its string is printed: that is how
+    the scripts print their progress lines.
+    """
+
+    def __init__(
+        self,
+        every: int,
+        evaluate: Callable[[Trainer], Any],
+        describe: Callable[[int, dict[str, float], Any], str] | None = None,
+    ) -> None:
+        self.every = max(1, int(every))
+        self.evaluate = evaluate
+        self.describe = describe
+        self.results: list[tuple[int, Any]] = []
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
+        if epoch % self.every == 0 or epoch == trainer.last_epoch:
+            result = self.evaluate(trainer)
+            self.results.append((epoch, result))
+            if self.describe is not None and distributed.is_main_process():
+                print(self.describe(epoch, record, result), flush=True)
+
+
+
+class ProgressBar(Callback):
+    """A tqdm bar on standard error over the rounds of one ``fit``, with the rate, the
+    time remaining and the last losses.  The trainer adds it when ``config.progress``
+    is set (a full-preset run in a terminal), on rank 0 only."""
+
+    def __init__(self, unit: str = "epoch") -> None:
+        self.unit = unit
+        self.bar = None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=trainer.last_epoch - trainer.epoch, file=sys.stderr, unit=self.unit, dynamic_ncols=True)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}", refresh=False)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        self.bar.close()

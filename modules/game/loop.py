@@ -1,0 +1,325 @@
+"""The one game loop: rounds of a discriminator phase and a generator phase.
+
+A *phase* is one player's optimiser and its number of updates a round (``d_steps``,
+the ``n_critic`` of WGAN; ``g_steps``).  Its step asks the game for the duels of a
+fresh batch, the objective for the loss, and updates the player.  Everything else is
+a small part the loop calls: the moving average of G (:class:`EMA`), the snapshots,
+the checkpoints, the callbacks.  For the plain game with the plain objective the
+two steps are those of
+the dozen lines lesson 12.1.1 shows (:mod:`modules.game.plain`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import distributed
+from .games import Draws, Game, Unconditional
+from .objective import Clock, Objective
+from . import plain, state
+from .history import History, ProgressBar
+from .runtime import TrainingDiverged, resolve_device, torch_threads
+
+__all__ = ["EMA", "Phase", "GANTrainer", "check_finite", "update"]
+
+#: Where a trick may act (its ``acts_on``; see :class:`modules.game.tricks.Trick`).
+ROLES = ("relabel", "see", "g_objective", "build", "rates", "update", "g_phase")
+
+
+class EMA:
+    """An exponential moving average of G's weights and BatchNorm statistics,
+    ``ema = decay * ema + (1 - decay) * weights`` after every G update, the decay ramped
+    up from 0.1 so that the random initial weights are soon forgotten."""
+
+    def __init__(self, generator: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.model = copy.deepcopy(generator).requires_grad_(False)
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, generator: nn.Module) -> None:
+        self.updates += 1
+        weight = 1.0 - min(self.decay, (1 + self.updates) / (10 + self.updates))
+        torch._foreach_lerp_(list(self.model.parameters()), [p.detach() for p in generator.parameters()], weight)
+        for ema_buf, buf in zip(self.model.buffers(), generator.buffers()):
+            if ema_buf.is_floating_point():
+                ema_buf.lerp_(buf, weight)
+            else:
+                ema_buf.copy_(buf)
+
+
+@dataclass
+class Phase:
+    """One player's move: ``repeats`` updates a round, each ``step()``."""
+
+    name: str
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    repeats: int
+    step: Callable[[], dict[str, float]] = field(repr=False, default=lambda: {})
+
+
+def check_finite(loss: torch.Tensor, who: str, epoch: int) -> None:
+    finite = bool(torch.isfinite(loss).item())
+    if distributed.all_true(finite):  # under torchrun: one rank's NaN stops every rank
+        return
+    value = loss.item() if not finite else "NaN or infinite on another rank"
+    if distributed.enabled() and not finite:
+        value = f"{value} on rank {distributed.rank()}"
+    raise TrainingDiverged(f"training diverged: {who} loss became {value} at epoch {epoch}; try a lower learning rate or a different seed")
+
+
+def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: nn.Module, clips: Sequence[Any] = ()) -> None:
+    """:func:`modules.game.plain.update`, with gradient clipping between the backward
+    pass and the step when a trick asks for it."""
+    if not clips:
+        return plain.update(optimizer, loss)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    for part in clips:
+        part.clip(model)
+    optimizer.step()
+
+
+class GANTrainer:
+    """Rounds of the game between ``generator`` and ``discriminator``.
+
+    ``real_sampler(n, generator=rng)`` draws a real batch (a pair of tensors for the
+    conditional, paired and cycle games), ``noise_sampler(n, generator=rng)`` latent
+    vectors; every draw comes from the trainer's own :class:`torch.Generator`.
+    ``objective`` (default: the non-saturating loss alone) says what each player
+    minimises, ``game`` (default :class:`~modules.game.games.Unconditional`) what D
+    sees and G is given, ``tricks`` (:mod:`modules.game.tricks`) act where they belong,
+    ``callbacks`` watch the rounds.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        real_sampler: Callable[..., Any],
+        noise_sampler: Callable[..., torch.Tensor],
+        config: Any,
+        objective: Objective | None = None,
+        game: Game | None = None,
+        tricks: Sequence[Any] = (),
+        callbacks: Sequence[Any] = (),
+    ) -> None:
+        self.config = cfg = config
+        self.game = game if game is not None else Unconditional()
+        for trick in tricks:
+            if getattr(trick, "acts_on", None) not in ROLES:
+                raise ValueError(f"{trick!r} acts on {getattr(trick, 'acts_on', None)!r}; a trick acts on one of {', '.join(ROLES)}")
+        role = lambda name: [t for t in tricks if t.acts_on == name]  # noqa: E731
+        objective = objective if objective is not None else Objective()
+        self.objective = objective.with_parts(
+            see=objective.see + tuple(role("see")),
+            relabel=objective.relabel + tuple(role("relabel")),
+            g_objective=next(iter(role("g_objective")), objective.g_objective),
+        )
+        self.objective.check(self.game)
+        self.tricks = list(tricks)
+        self._clips, self._around_g = role("update"), role("g_phase")
+        self._plain = isinstance(self.game, Unconditional) and self.objective == Objective(self.objective.loss)
+        self.device = distributed.local_device(resolve_device(cfg.device))
+        self.generator = generator.to(self.device)
+        self.discriminator = discriminator.to(self.device)
+        for part in role("build"):
+            self.discriminator = part.build(self.discriminator)
+        self.rates = (cfg.lr_d or cfg.lr, cfg.lr_g or cfg.lr)
+        for part in role("rates"):
+            self.rates = part.rates(*self.rates)
+        self.opt_d = _optimizer(cfg, self.discriminator, self.rates[0])
+        self.opt_g = _optimizer(cfg, self.generator, self.rates[1])
+        self.real_sampler = distributed.shard_sampler(real_sampler)
+        self.noise_sampler = noise_sampler
+        self.rng = torch.Generator().manual_seed(distributed.rank_seed(cfg.seed))  # cfg.seed on rank 0
+        snap_rng = torch.Generator().manual_seed(cfg.seed + 1)  # snapshots never change training's draws
+        self.fixed_noise = noise_sampler(cfg.num_snapshot_samples, generator=snap_rng).to(self.device)
+        cond, self.fixed_targets = self.game.snapshot_condition(real_sampler, cfg.num_snapshot_samples, snap_rng)
+        self.fixed_labels = None if cond is None else cond.to(self.device)
+        self.ema = EMA(self.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        self.draws = Draws(real=self.real_batch, noise=self.noise, labels=self.random_labels)
+        self.d_phase = Phase("D", self.discriminator, self.opt_d, cfg.d_steps, self.d_step)
+        self.g_phase = Phase("G", self.generator, self.opt_g, cfg.g_steps, self.g_step)
+        self.callbacks = list(callbacks)
+        self.history = History()
+        self.epoch = 0  # rounds completed so far (fit() can be called again to go on)
+        self.last_epoch = cfg.num_epochs
+
+    # -- draws ----------------------------------------------------------------
+    def real_batch(self) -> Any:
+        batch = self.real_sampler(self.config.batch_size, generator=self.rng)
+        if self.game.conditional:
+            return batch[0].to(self.device), batch[1].to(self.device)
+        return batch.to(self.device)
+
+    def noise(self, n: int | None = None) -> torch.Tensor:
+        return self.noise_sampler(n or self.config.batch_size, generator=self.rng).to(self.device)
+
+    def random_labels(self, n: int | None = None) -> torch.Tensor:
+        return torch.randint(self.game.num_classes, (n or self.config.batch_size,), generator=self.rng).to(self.device)
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(self.epoch, self.config.num_epochs)
+
+    # -- the two phases ---------------------------------------------------------
+    def d_step(self) -> dict[str, float]:
+        """One update of D on a fresh real batch and a fresh fake one."""
+        if self._plain:
+            loss, real_out, fake_out = plain.d_loss(self.generator, self.discriminator, self.objective.loss, self.real_batch(), self.noise())
+            belief = lambda out: self.objective.loss.probability(out).mean().item()  # noqa: E731
+            beliefs = {"d_real": belief(real_out), "d_fake": belief(fake_out)}
+        else:
+            duels = self.game.d_duels(self.generator, self.discriminator, self.draws)
+            loss, beliefs = self.objective.discriminator_loss(duels, self.rng, self.clock)
+        check_finite(loss, "D", self.epoch)
+        update(self.opt_d, loss, self.discriminator, self._clips)
+        self.objective.constrain(self.discriminator)
+        return {"d_loss": loss.item(), **beliefs}
+
+    def g_step(self) -> dict[str, float]:
+        """One update of G on fresh fakes (against the unrolled D, when asked)."""
+        with contextlib.ExitStack() as stack:
+            for part in self._around_g:
+                stack.enter_context(part.around(self.d_phase))
+            if self._plain:
+                loss = plain.g_loss(self.generator, self.discriminator, self.objective.loss, self.noise())
+            else:
+                view = self.game.g_view(self.generator, self.discriminator, self.draws)
+                loss = self.objective.generator_loss(view, self.draws, self.rng, self.clock)
+            check_finite(loss, "G", self.epoch)
+            update(self.opt_g, loss, self.generator, self._clips)
+        if self.ema is not None:
+            self.ema.update(self.generator)
+        return {"g_loss": loss.item()}
+
+    # -- the rounds ---------------------------------------------------------------
+    def fit(self, num_epochs: int | None = None):
+        """Run ``num_epochs`` more rounds (default ``config.num_epochs``); returns the
+        history.  A trainer restored from a checkpoint goes on where it stopped."""
+        threads = distributed.cpu_threads(self.config.cpu_threads) if self.device.type == "cpu" else None
+        with torch_threads(threads), self._replicated():
+            return self._rounds(self.config.num_epochs if num_epochs is None else int(num_epochs))
+
+    @contextlib.contextmanager
+    def _replicated(self):
+        """Under ``torchrun``: both players wrapped in DistributedDataParallel while
+        the block runs, every rank holding rank 0's buffers at its end."""
+        if not distributed.enabled():
+            yield
+            return
+        plain_models = self.generator, self.discriminator
+        self.generator = self.g_phase.module = distributed.replicate(self.generator, self.device)
+        self.discriminator = self.d_phase.module = distributed.replicate(self.discriminator, self.device)
+        try:
+            yield
+            distributed.sync_buffers(*plain_models, self.ema_generator)
+            distributed.save_rank_weights({"generator": plain_models[0], "discriminator": plain_models[1], "ema_generator": self.ema_generator})
+        finally:
+            self.generator, self.discriminator = self.g_phase.module, self.d_phase.module = plain_models
+
+    def _rounds(self, num_epochs: int):
+        cfg = self.config
+        self.generator.train()
+        self.discriminator.train()
+        start = self.epoch
+        self.last_epoch = start + num_epochs
+        bar = [ProgressBar(cfg.progress_unit)] if cfg.progress and distributed.is_main_process() else []
+        callbacks = self.callbacks + bar
+        for cb in callbacks:
+            cb.on_train_start(self)
+        if cfg.snapshot_every and not self.history.snapshots:
+            self._snapshot(start)  # before training
+        for self.epoch in range(start + 1, self.last_epoch + 1):
+            if cfg.lr_decay == "linear":  # to zero over the planned run of cfg.num_epochs rounds
+                self._scale_rates(max(0.0, 1.0 - (self.epoch - 1) / cfg.num_epochs))
+            records = {phase.name: [phase.step() for _ in range(phase.repeats)] for phase in (self.d_phase, self.g_phase)}
+            record = {key: sum(r[key] for r in records["D"]) / len(records["D"]) for key in records["D"][0]}
+            record["g_loss"] = sum(r["g_loss"] for r in records["G"]) / len(records["G"])
+            record = distributed.mean_record(record)  # under torchrun: the mean over all ranks
+            self.history.append(self.epoch, record)
+            if cfg.snapshot_every and (self.epoch % cfg.snapshot_every == 0 or self.epoch == self.last_epoch):
+                self._snapshot(self.epoch)
+            for cb in callbacks:
+                cb.on_epoch_end(self, self.epoch, record)
+        for cb in callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    def _scale_rates(self, scale: float) -> None:
+        for opt, base in ((self.opt_d, self.rates[0]), (self.opt_g, self.rates[1])):
+            for group in opt.param_groups:
+                group["lr"] = base * scale
+
+    def _snapshot(self, epoch: int) -> None:
+        self.history.snapshots.append((epoch, self.sample_fixed()))
+        if self.config.keep_weights:
+            model = self.ema_generator if self.ema is not None else self.generator
+            self.history.weights.append((epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
+
+    # -- sampling -----------------------------------------------------------------
+    @property
+    def ema_generator(self) -> nn.Module | None:
+        return None if self.ema is None else self.ema.model
+
+    def generator_at(self, epoch: int) -> nn.Module:
+        """A copy of G as it was at ``epoch`` (one of ``history.weights``), in eval mode."""
+        states = dict(self.history.weights)
+        if epoch not in states:
+            raise ValueError(f"no weights kept at epoch {epoch}; kept: {sorted(states) or 'none (TrainConfig(keep_weights=True) keeps them)'}")
+        model = copy.deepcopy(distributed.unwrap(self.generator))
+        model.load_state_dict(states[epoch])
+        return model.eval()
+
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
+        """``n`` fresh samples (on the CPU), without touching training's draws."""
+        return self.generate(self.noise_sampler(n, generator=generator), labels, ema=ema)
+
+    def sample_fixed(self, ema: bool = False) -> torch.Tensor:
+        """G's output on the fixed snapshot noise (and condition)."""
+        return self.generate(self.fixed_noise, self.fixed_labels, ema=ema)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
+        """G(z) (or G(z, condition)) in eval mode, on the CPU; G's mode is restored."""
+        model = distributed.unwrap(self.generator)  # never a collective: rank 0 may sample alone
+        if ema:
+            if self.ema is None:
+                raise ValueError("no moving-average generator: train with TrainConfig(ema_decay=...) > 0")
+            model = self.ema.model
+        was_training = model.training
+        model.eval()
+        cond = () if labels is None else (labels.to(self.device),)
+        out = model(z.to(self.device), *cond).cpu()
+        model.train(was_training)
+        return out
+
+    # -- checkpoints ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return state.trainer_state(self)
+
+    def save_checkpoint(self, path, **extra: Any) -> None:
+        """Write the trainer atomically to ``path`` (:func:`modules.game.state.save`)."""
+        state.save(self, path, **extra)
+
+    def load_checkpoint(self, path) -> dict[str, Any]:
+        """Restore a checkpoint (:func:`modules.game.state.load`); one-line errors."""
+        return state.load(self, path)
+
+
+def _optimizer(cfg: Any, model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
+    if cfg.optimizer == "rmsprop":  # the original WGAN's choice
+        return torch.optim.RMSprop(model.parameters(), lr=lr, foreach=True)
+    return torch.optim.Adam(model.parameters(), lr=lr, betas=cfg.betas, foreach=True)

@@ -1,0 +1,102 @@
+"""Checkpoints of a :class:`~modules.game.loop.Trainer`: everything needed to go on
+exactly where training stopped, written atomically and read with ``weights_only=True``
+(:mod:`modules.checkpoints`)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import asdict
+from typing import Any
+
+import torch
+
+from .. import distributed
+from .history import History
+from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+
+__all__ = ["trainer_state", "save", "load"]
+
+HISTORY_KEYS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake")
+
+
+def _cpu(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in state.items()}
+
+
+def trainer_state(trainer) -> dict[str, Any]:
+    """Both players, both optimisers, the moving average, the round counter, the
+    random-number state, the history, the game's own state and the config."""
+    history = trainer.history.as_dict()
+    history["snapshots"] = [[epoch, images] for epoch, images in trainer.history.snapshots]
+    history["weights"] = [[epoch, state] for epoch, state in trainer.history.weights]
+    config = asdict(trainer.config)
+    config["betas"] = list(config["betas"])
+    state = {
+        "generator": _cpu(distributed.unwrap(trainer.generator).state_dict()),
+        "discriminator": _cpu(distributed.unwrap(trainer.discriminator).state_dict()),
+        "ema_generator": None if trainer.ema is None else _cpu(trainer.ema.model.state_dict()),
+        "opt_g": trainer.opt_g.state_dict(),
+        "opt_d": trainer.opt_d.state_dict(),
+        "epoch": trainer.epoch,
+        "ema_updates": 0 if trainer.ema is None else trainer.ema.updates,
+        "rng": trainer.rng.get_state(),
+        "history": history,
+        "config": config,
+    }
+    if hasattr(trainer.game, "state_dict"):
+        state["game"] = trainer.game.state_dict()
+    return state
+
+
+def save(trainer, path: str | os.PathLike, **extra: Any) -> None:
+    """Write the trainer's state (plus ``extra``) to ``path``.  Under ``torchrun`` every
+    rank calls it: rank 0 writes, with each rank's random-number state."""
+    state = {**trainer_state(trainer), **extra}
+    if distributed.enabled():
+        state["rng_ranks"] = distributed.gather_objects(trainer.rng.get_state())
+    if distributed.is_main_process():
+        save_checkpoint(state, path, kind="gan")
+    distributed.barrier()
+
+
+def load(trainer, path: str | os.PathLike) -> dict[str, Any]:
+    """Restore a checkpoint written by :func:`save`; returns its contents.  A missing,
+    corrupt, foreign or mismatching file raises :class:`CheckpointError` (one line)
+    and leaves the trainer as it was."""
+    data = load_checkpoint(path, kind="gan")
+    backup = copy.deepcopy(trainer_state(trainer))
+    try:
+        _restore(trainer, data, path)
+    except BaseException:
+        _restore(trainer, backup, path)
+        raise
+    return data
+
+
+def _restore(trainer, data: dict[str, Any], path: str | os.PathLike) -> None:
+    load_state(trainer.generator, data.get("generator"), "generator", path)
+    load_state(trainer.discriminator, data.get("discriminator"), "discriminator", path)
+    if trainer.ema is not None:
+        load_state(trainer.ema.model, data.get("ema_generator") or data.get("generator"), "generator", path)
+    try:
+        trainer.opt_g.load_state_dict(data["opt_g"])
+        trainer.opt_d.load_state_dict(data["opt_d"])
+        trainer.rng.set_state(data["rng"])
+        trainer.epoch = int(data["epoch"])
+        if trainer.ema is not None:
+            trainer.ema.updates = int(data.get("ema_updates", 0))
+        saved = data["history"]
+        trainer.history = History(**{k: list(saved[k]) for k in HISTORY_KEYS})
+        trainer.history.snapshots = [(int(e), images) for e, images in saved.get("snapshots", [])]
+        trainer.history.weights = [(int(e), dict(state)) for e, state in saved.get("weights", [])]
+        if hasattr(trainer.game, "load_state_dict"):
+            trainer.game.load_state_dict(data["game"])
+        if distributed.enabled():
+            states = data.get("rng_ranks")
+            if states is not None and len(states) == distributed.world_size():
+                trainer.rng.set_state(states[distributed.rank()])
+            elif distributed.rank() > 0:
+                trainer.rng.manual_seed(distributed.rank_seed(trainer.config.seed + trainer.epoch))
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
