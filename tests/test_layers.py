@@ -74,3 +74,12 @@ def test_the_check_sees_relative_and_lazy_imports(tmp_path, monkeypatch):
 def test_every_layered_name_is_a_module_of_the_package():
     names = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert set(RANK) <= names, sorted(set(RANK) - names)
+
+
+def test_every_package_is_installed():
+    """``pip install .`` ships every package of ``modules/`` (pyproject lists them by name)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found == listed, f"pyproject.toml packages {sorted(listed)}, the tree has {sorted(found)}"
