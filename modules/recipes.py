@@ -32,7 +32,7 @@ from .cli import Option, at_least, fraction, positive
 from .cli import image_size as cli_image_size
 from .image_data import DATASETS, ImageDataset, load_image_dataset
 from .game.loop import GANTrainer
-from .game.objective import Objective, named_objective
+from .game.objective import Objective, objective_from_settings
 from .game.games import Conditional
 from .models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init
 from .game.config import TrainConfig
@@ -135,7 +135,7 @@ WGAN_GP_PRESETS = {
 
 def recipe_objective(recipe: GANRecipe) -> Objective:
     """The objective ``recipe.loss`` names (with its penalty weight for ``wgan_gp``)."""
-    return named_objective(recipe.loss, penalty_weight=recipe.penalty_weight) if recipe.loss == "wgan_gp" else named_objective(recipe.loss)
+    return objective_from_settings(recipe.loss, penalty_weight=recipe.penalty_weight)
 
 
 def build_gan(

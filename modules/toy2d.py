@@ -36,7 +36,7 @@ from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
 from .game.config import TrainConfig
 from .game.history import History
 from .game.loop import GANTrainer
-from .game.objective import Objective, named_objective
+from .game.objective import objective_from_settings
 from .game.runtime import TrainingDiverged, seed_everything
 from .game.objective import OBJECTIVES
 from .game.tricks import TRICKS, make_tricks
@@ -137,14 +137,6 @@ def loss_recipe(base: ToyRecipe, loss: str, n_critic: int | None = None, **chang
     return replace(base, loss=loss, **settings, **changes)
 
 
-def _objective(recipe: ToyRecipe) -> Objective:
-    if recipe.loss == "wgan_gp":
-        return named_objective("wgan_gp", penalty_weight=recipe.penalty_weight)
-    if recipe.loss == "wgan":
-        return named_objective("wgan", clip=recipe.weight_clip)
-    return named_objective(recipe.loss)
-
-
 def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot_every: int | None = None) -> GANTrainer:
     """The untrained G, D and trainer of ``recipe`` (weights seeded by
     ``recipe.seed``).  Architecture tricks are applied here: ``minibatch_std`` gives
@@ -175,7 +167,7 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
     )
     tricks = make_tricks(recipe.tricks, unrolled={"steps": recipe.unroll_steps})
     noise = functools.partial(normal_noise, dim=recipe.latent_dim)
-    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, objective=_objective(recipe), callbacks=callbacks, tricks=tricks)
+    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, objective=objective_from_settings(recipe.loss, penalty_weight=recipe.penalty_weight, clip=recipe.weight_clip), callbacks=callbacks, tricks=tricks)
 
 
 @dataclass

@@ -116,3 +116,18 @@ def test_named_objective_unknown_name_lists_choices():
 def test_base_interface_g_loss_not_implemented():
     with pytest.raises(NotImplementedError):
         AdversarialLoss().g_loss(torch.zeros(1, 1))
+
+
+def test_objective_from_settings_gives_each_builder_its_own_settings():
+    from modules.game.losses import HingeLoss
+    from modules.game.objective import objective_from_settings
+
+    settings = {"penalty_weight": 3.0, "clip": 0.05}
+    gp = objective_from_settings("wgan_gp", **settings)
+    assert [type(t) for t in gp.terms] == [GradientPenalty] and gp.terms[0].weight == 3.0 and gp.constraints == ()
+    clipped = objective_from_settings("wgan", **settings)
+    assert clipped.terms == () and [c.clip for c in clipped.constraints] == [0.05]
+    hinge = objective_from_settings("hinge", **settings)
+    assert type(hinge.loss) is HingeLoss and hinge == Objective(hinge.loss)  # nothing composed with it
+    with pytest.raises(ValueError, match="unknown loss 'nope'"):
+        objective_from_settings("nope", **settings)

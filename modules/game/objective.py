@@ -18,6 +18,7 @@ penalty).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +28,7 @@ from .games import Draws, Duel, Game, GView
 from .losses import AdversarialLoss, HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
 from .terms import GradientPenalty, Term, WeightClipping
 
-__all__ = ["Clock", "Objective", "OBJECTIVES", "named_objective"]
+__all__ = ["Clock", "Objective", "OBJECTIVES", "named_objective", "objective_from_settings"]
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,22 @@ OBJECTIVES = {
 }
 
 
-def named_objective(name: str, **params: Any) -> Objective:
-    """The objective a ``--loss`` flag names, e.g. ``named_objective("wgan_gp", penalty_weight=0.1)``."""
+def _builder(name: str):
     try:
-        build = OBJECTIVES[name]
+        return OBJECTIVES[name]
     except KeyError:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(OBJECTIVES)}") from None
-    return build(**params)
+
+
+def named_objective(name: str, **params: Any) -> Objective:
+    """The objective a ``--loss`` flag names, e.g. ``named_objective("wgan_gp", penalty_weight=0.1)``."""
+    return _builder(name)(**params)
+
+
+def objective_from_settings(name: str, **settings: Any) -> Objective:
+    """The objective ``name`` names, given every loss setting a recipe holds: each
+    builder takes the settings it declares (``wgan_gp`` its ``penalty_weight``,
+    ``wgan`` its ``clip``) and the others are not its business."""
+    build = _builder(name)
+    takes = inspect.signature(build).parameters
+    return build(**{key: value for key, value in settings.items() if key in takes})
