@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from .checkpoints import CheckpointError
-from .image_data import DatasetUnavailable
-from .models import check_image_size
-from .game.history import History
-from .game.loop import GANTrainer
-from .game.runtime import TrainingDiverged, resolve_device
+from modules.storage.checkpoints import CheckpointError
+from modules.data.images import DatasetUnavailable
+from modules.networks.dcgan import check_image_size
+from modules.game.history import History
+from modules.game.loop import GANTrainer
+from modules.game.runtime import TrainingDiverged, resolve_device
 
 __all__ = [
     "Option",

@@ -134,7 +134,7 @@ class Site:
 
     @property
     def results(self) -> Path:
-        """What the scripts recorded during this build (``modules.results``)."""
+        """What the scripts recorded during this build (``modules.storage.results``)."""
         return self.html.parent / "results"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.results import load_script_results
+from modules.storage.results import load_script_results
 
 from conftest import ROOT
 

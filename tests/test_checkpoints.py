@@ -1,4 +1,4 @@
-"""Tests for modules.checkpoints, GANTrainer's checkpoints and the recipe cache.
+"""Tests for modules.storage.checkpoints, GANTrainer's checkpoints and the recipe cache.
 
 The key quality gate is *resume equivalence*: a run saved after N rounds and resumed
 in a fresh process-like trainer for M more rounds must end bit-for-bit where a run of
@@ -16,12 +16,13 @@ import pytest
 import torch
 from torch import nn
 
-import modules.checkpoints as checkpoints
-from modules.checkpoints import FORMAT, CheckpointError, cache_dir, cache_path, load_checkpoint, load_state, save_checkpoint
-from modules.data import GaussianTarget, normal_noise
-from modules.image_data import load_image_dataset
-from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init
-from modules.recipes import GANRecipe, build_gan, pretrained_gan
+import modules.storage.checkpoints as checkpoints
+from modules.storage.checkpoints import FORMAT, CheckpointError, cache_dir, cache_path, load_checkpoint, load_state, save_checkpoint
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.data.images import load_image_dataset
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
+from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.runtime import seed_everything

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from modules.cli import Option, at_least, fail, parse_script_args, positive, train_or_exit
-from modules.data import GaussianTarget, normal_noise
-from modules.models import MLPDiscriminator, MLPGenerator
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 from modules.game.config import TrainConfig
 from modules.game.history import History
 from modules.game.loop import GANTrainer

@@ -104,7 +104,7 @@ def test_no_decimal_but_settings(lesson):
 
 def test_settings_the_lessons_state_are_the_code():
     train = read(script_path("dcgan_train"))
-    models = read(ROOT / "modules" / "models.py")
+    models = read(ROOT / "modules" / "networks" / "dcgan.py")
     assert "BETA1 = 0.5" in train and "EMA_DECAY = 0.999" in train and '"ema_decay": 0.99' in train
     assert "(d_real > 0.9) & (d_fake < 0.1)" in train  # the phase "D wins outright"
     assert "0.02" in models and "LeakyReLU(0.2" in models
@@ -120,7 +120,7 @@ def test_initialisation_is_sourced():
     assert "mistake found in published" not in text
     assert "[PyTorchDCGAN]_" in read(DCGAN)
     assert re.search(r"\.\. \[PyTorchDCGAN\] .*github\.com/pytorch/examples/\S*dcgan/main\.py", read(DCGAN))
-    models = read(ROOT / "modules" / "models.py")
+    models = read(ROOT / "modules" / "networks" / "dcgan.py")
     assert re.search(r"normal_\([^)]*1\.0, 0\.02\)", models), "dcgan_init no longer draws BatchNorm scales from N(1, 0.02^2)"
 
 
@@ -136,7 +136,7 @@ def test_answers_answer(lesson):
 def test_width_answer_parameter_counts_grow_with_the_square_of_the_width():
     """Exercise 2's answer: D's count grows about fourfold per doubling of the width,
     G's between two- and fourfold (its first layer grows only in proportion)."""
-    from modules.models import DCGANDiscriminator, DCGANGenerator
+    from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 
     def count(model):
         return sum(p.numel() for p in model.parameters())

@@ -112,11 +112,11 @@ def test_lesson_states_the_docs_presets_the_scripts_have():
 
 def test_lesson_states_the_settings_the_code_uses():
     """The paper settings the lesson names are the ones the experiments use."""
-    from modules.data import grid_of_gaussians, ring_of_gaussians
+    from modules.data.synthetic import grid_of_gaussians, ring_of_gaussians
     from modules.game.objective import named_objective
-    from modules.monitor import HealthMonitor
-    from modules.recipes import WGAN_GP, WGAN_GP_PRESETS
-    from modules.toy2d import PAPER_SETTINGS, ToyRecipe
+    from modules.evaluation.monitor import HealthMonitor
+    from modules.experiments.dcgan import WGAN_GP, WGAN_GP_PRESETS
+    from modules.experiments.toy2d import PAPER_SETTINGS, ToyRecipe
 
     assert PAPER_SETTINGS["wgan"] == {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5}
     assert PAPER_SETTINGS["wgan_gp"] == {"lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5}
@@ -130,8 +130,8 @@ def test_lesson_states_the_settings_the_code_uses():
     assert ToyRecipe().betas == (0.5, 0.999)
     import inspect
 
-    from modules.metrics import mode_coverage
-    from modules.recipes import recognised_share
+    from modules.evaluation.metrics import mode_coverage
+    from modules.evaluation.classifier import recognised_share
 
     signature = inspect.signature(mode_coverage).parameters
     assert round(signature["threshold"].default * ring.std, 6) == 0.06 and signature["min_count"].default == 20  # "within 0.06", "20 samples"
@@ -188,13 +188,13 @@ def test_shown_code_does_what_the_prose_says():
     import torch
     from torch import nn
 
-    from modules.data import normal_noise, toy_target
+    from modules.data.synthetic import normal_noise, toy_target
     from modules.game.config import TrainConfig
     from modules.game.games import Duel
     from modules.game.loop import GANTrainer
     from modules.game.objective import named_objective
     from modules.game.terms import GradientPenalty, interpolates
-    from modules.models import MLPDiscriminator, MLPGenerator
+    from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 
     # one epsilon per sample: between an all-ones and an all-zeros image, every
     # interpolated image is one grey level, and the levels differ between samples

@@ -126,10 +126,10 @@ def test_stated_settings_are_the_codes():
     parameters and the monitor's thresholds, warm-up and schedule."""
     import inspect
 
-    from modules.data import ring_of_gaussians, grid_of_gaussians
-    from modules.metrics import mode_coverage
-    from modules.monitor import HealthMonitor
-    from modules.toy2d import EVAL_SAMPLES, ToyRecipe
+    from modules.data.synthetic import ring_of_gaussians, grid_of_gaussians
+    from modules.evaluation.metrics import mode_coverage
+    from modules.evaluation.monitor import HealthMonitor
+    from modules.experiments.toy2d import EVAL_SAMPLES, ToyRecipe
     from modules.game.tricks import GradientClipping, LabelSmoothing, NoisyLabels, TTUR, UnrolledDiscriminator
 
     stabilization = script_path("stabilization").read_text(encoding="utf-8")
@@ -167,7 +167,7 @@ def test_stated_settings_are_the_codes():
     monitor = HealthMonitor()
     assert (monitor.confident, monitor.margin, monitor.collapse_ratio, monitor.warmup) == (0.9, 0.1, 0.3, 0.1)
     # 40 checks per run, a check every steps // 40 steps, judged after the warm-up
-    toy2d = (ROOT / "modules" / "toy2d.py").read_text(encoding="utf-8")
+    toy2d = (ROOT / "modules" / "experiments" / "toy2d.py").read_text(encoding="utf-8")
     assert "monitor = HealthMonitor(every=max(1, recipe.steps // 40), window=max(1, recipe.steps // 40))" in toy2d
     for steps, every, warmup, first_judged in ((2000, 50, 200, 250), (3000, 75, 300, 375), (4000, 100, 400, 500)):
         assert steps // 40 == every and int(monitor.warmup * steps) == warmup

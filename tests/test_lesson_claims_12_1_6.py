@@ -107,8 +107,8 @@ def test_published_numbers_the_prose_restates_are_the_scripts():
 # The corrections: who uses which rule, and which ring
 # --------------------------------------------------------------------------------------
 def test_the_papers_rule_and_the_courses_rule_are_both_coded():
-    from modules.data import toy_target
-    from modules.metrics import ModeCoverage, mode_coverage, modes_captured
+    from modules.data.synthetic import toy_target
+    from modules.evaluation.metrics import ModeCoverage, mode_coverage, modes_captured
 
     grid = toy_target("grid")
     centres = grid.centre_tensor()
@@ -142,7 +142,7 @@ def test_the_lesson_attributes_the_rules_correctly():
 
 
 def test_the_rings_are_cited_with_their_papers_settings():
-    from modules.data import grid_of_gaussians, ring_of_gaussians, toy_target
+    from modules.data.synthetic import grid_of_gaussians, ring_of_gaussians, toy_target
 
     ring, grid = toy_target("ring"), toy_target("grid")
     assert ring.num_modes == 8 and ring.std == 0.02
@@ -164,7 +164,7 @@ def test_the_rings_are_cited_with_their_papers_settings():
 
 
 def test_lesson_states_the_rules_of_the_code():
-    from modules.toy2d import EVAL_SAMPLES
+    from modules.experiments.toy2d import EVAL_SAMPLES
 
     assert EVAL_SAMPLES == 2500
     text = one_line(lesson_text())
@@ -174,7 +174,7 @@ def test_lesson_states_the_rules_of_the_code():
         "raises ``g_collapsing`` when g's spread falls below 0.3 times the data's",
     ):
         assert said in text, said
-    from modules.monitor import HealthMonitor
+    from modules.evaluation.monitor import HealthMonitor
 
     assert "0.3" in inspect.getsource(HealthMonitor)
 

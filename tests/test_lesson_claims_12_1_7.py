@@ -134,7 +134,7 @@ def test_quick_start_shows_the_script_and_the_training_table():
 def test_fid_is_called_the_squared_frechet_distance():
     """FID is the *squared* 2-Wasserstein (Fréchet) distance between the two Gaussians,
     in the lesson and in the docstrings of the functions that compute it."""
-    from modules import evaluation
+    from modules.evaluation import feature_metrics as evaluation
 
     concept = one_line(section(lesson_text(), "Concept 2: The Fréchet Inception Distance", "Concept 3:"))
     assert "fréchet (2-wasserstein) distance :math:`d` has a closed form [dowson1982]_, and fid is its *square*, :math:`d^2`" in concept
@@ -161,7 +161,7 @@ def test_too_few_samples_stop_with_one_line():
 # --------------------------------------------------------------------------------------
 def test_lesson_states_the_presets_the_script_and_recipes_have():
     """The captions and the prose describe the script's and the recipes' real presets."""
-    from modules.recipes import CONDITIONAL_PRESETS, DCGAN_PRESETS
+    from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS
 
     values = constants(SCRIPT)
     assert values["DOCS_PRESET"] == {
@@ -205,9 +205,9 @@ def test_lesson_states_the_presets_the_script_and_recipes_have():
 
 
 def test_lesson_states_the_settings_the_code_uses():
-    """Settings of modules.evaluation the prose states."""
-    from modules import evaluation
-    from modules.evaluation import FEATURE_EXTRACTORS, frechet_distance, inception_score, precision_recall
+    """Settings of modules.evaluation.feature_metrics the prose states."""
+    from modules.evaluation import feature_metrics as evaluation
+    from modules.evaluation.feature_metrics import FEATURE_EXTRACTORS, frechet_distance, inception_score, precision_recall
 
     assert inspect.signature(frechet_distance).parameters["eps"].default == 1e-6
     assert inspect.signature(precision_recall).parameters["k"].default == 3
@@ -233,9 +233,9 @@ def test_lesson_states_the_settings_the_code_uses():
 
 def test_every_figure_shown_is_drawn_by_the_script():
     """The four figures are drawn by gan_metrics.py: each through a plotting function of
-    modules.plotting whose default label is the figure's label (the script passes no
+    modules.figures.plotting whose default label is the figure's label (the script passes no
     other), with a caption that names the docs preset."""
-    from modules import plotting
+    from modules.figures import plotting
 
     drawers = {
         "metrics_over_training": "plot_metrics_over_training",
@@ -271,7 +271,7 @@ def test_every_flag_the_lesson_mentions_exists():
 def test_literalincludes_find_what_they_include():
     includes = check_literalincludes(LESSON, at_least=12)
     targets = {target for target, _ in includes}
-    assert {"/gallery/12_1_7_evaluating_gans/gan_metrics.py", "/modules/evaluation.py", "/modules/game/loop.py"} <= targets
+    assert {"/gallery/12_1_7_evaluating_gans/gan_metrics.py", "/modules/evaluation/feature_metrics.py", "/modules/game/loop.py"} <= targets
 
 
 def test_references_defined_here_are_defined_nowhere_else():

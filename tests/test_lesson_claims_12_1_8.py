@@ -95,7 +95,7 @@ def test_roles_name_what_the_scripts_record():
     """Every :result: role of the lesson names a value its script records (the build
     fails on a missing one; this finds it without a build), and both output blocks
     are the build's."""
-    from modules.translation_recipes import cycle_report
+    from modules.experiments.translation import cycle_report
 
     used: dict[str, set[str]] = {}
     for script, name in re.findall(r":result:`(\w+)\.(\w+)`", lesson_text()):
@@ -134,12 +134,12 @@ def test_quick_start_shows_pix2pix_and_its_whole_output():
 
 
 def test_lesson_states_the_presets_and_settings_the_code_has():
-    from modules import translation_recipes
+    from modules.experiments import translation as translation_recipes
     from modules.game.games import Cycle, ImageHistory
     from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
     from modules.game.terms import L1, CycleConsistency, Identity
-    from modules.translation_data import IMAGE_SIZES
-    from modules.translation_models import PatchDiscriminator, UNetGenerator, receptive_field
+    from modules.data.translation import IMAGE_SIZES
+    from modules.networks.translation import PatchDiscriminator, UNetGenerator, receptive_field
 
     pix, cyc = constants("pix2pix"), constants("cyclegan")
     assert pix["DOCS_PRESET"] == {"image_size": 32, "scenes": 2000, "width": 16, "d_width": 16, "d_layers": 2, "batch_size": 8, "lr": 1e-3, "steps": 1000}
@@ -211,12 +211,12 @@ def test_lesson_states_the_presets_and_settings_the_code_has():
 
 def test_the_pix2pix_call_shown_is_the_recipes():
     """The trainer call the lesson writes out for pix2pix (loss, L1 weight, game) is the
-    one :func:`~modules.translation_recipes.build_pix2pix` makes with the script's
+    one :func:`~modules.experiments.translation.build_pix2pix` makes with the script's
     full-preset L1 weight."""
     from modules.game import losses
     from modules.game.games import Paired
     from modules.game.terms import L1
-    from modules.translation_recipes import Pix2PixRecipe, build_pix2pix
+    from modules.experiments.translation import Pix2PixRecipe, build_pix2pix
 
     text = " ".join(lesson_text().split())
     shown = re.findall(r"objective=Objective\((\w+)\(\), terms=\(L1\(([\d.]+)\),\)\), game=(\w+)\(\)", text)
@@ -233,7 +233,7 @@ def test_the_docs_unet_sees_a_small_window_and_the_deep_one_the_whole_image():
     U-Net depends on at most an 18x18 window of the input; with ``--depth 5`` on the
     whole image.  Measured with gradients, in eval mode (in train mode BatchNorm's
     batch statistics would connect every pixel with every other)."""
-    from modules.translation_models import UNetGenerator
+    from modules.networks.translation import UNetGenerator
 
     def windows(depth: int) -> list[tuple[int, int]]:
         torch.manual_seed(0)
@@ -262,7 +262,7 @@ def test_the_docs_unet_sees_a_small_window_and_the_deep_one_the_whole_image():
 def test_figure_descriptions_match_the_data():
     """The round-trip figure's alt text names the held-out digits it shows (the first
     six of ``test_a``), and the pairs are coloured by kind as the prose says."""
-    from modules.translation_data import SHAPE_COLOURS, digit_styles
+    from modules.data.translation import SHAPE_COLOURS, digit_styles
 
     labels = digit_styles(32).test_a.tensors()[1][:6].tolist()
     assert labels == [6, 5, 5, 7, 9, 9]
@@ -300,7 +300,7 @@ def test_literalincludes_find_what_they_include():
     targets = {target for target, _ in includes}
     assert {
         "/gallery/12_1_8_image_translation/pix2pix.py", "/modules/game/games.py", "/modules/game/terms.py",
-        "/modules/translation_models.py", "/modules/translation_data.py", "/modules/translation_recipes.py",
+        "/modules/networks/translation.py", "/modules/data/translation.py", "/modules/experiments/translation.py",
     } <= targets
     objects = {re.search(r":pyobject:\s*(\S+)", options)[1] for _, options in includes if ":pyobject:" in options}
     assert {"UNetGenerator.forward", "PatchDiscriminator.forward", "receptive_field", "ImageHistory.query", "best_constant_l1"} <= objects

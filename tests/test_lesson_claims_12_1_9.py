@@ -87,8 +87,8 @@ def test_every_decimal_number_of_the_prose_is_checked():
 
 def test_numbers_derived_from_settings():
     """Statements the prose works out from the settings and the code."""
-    from modules.stylegan import StyleGenerator, _check_size
-    from modules.style_diagrams import progressive_schedule
+    from modules.networks.stylegan import StyleGenerator, _check_size
+    from modules.figures.style_diagrams import progressive_schedule
 
     text = flat(lesson_text())
     # a fall of the spread in proportion to psi would leave a fifth at psi = 0.2
@@ -242,10 +242,12 @@ def test_lesson_states_the_presets_the_script_has():
 
 
 def test_lesson_states_the_settings_the_code_uses():
-    """Settings of modules.stylegan and modules.models the prose states."""
-    from modules import stylegan
-    from modules.models import DCGANDiscriminator, batch_spread
-    from modules.stylegan import EqualizedLinear, MappingNetwork, StyleGenerator, StyleRecipe, StyledConv, build_style_gan
+    """Settings of modules.networks.stylegan and modules.networks.dcgan the prose states."""
+    from modules.networks import stylegan
+    from modules.networks.dcgan import DCGANDiscriminator
+    from modules.networks.mlp import batch_spread
+    from modules.networks.stylegan import EqualizedLinear, MappingNetwork, StyleGenerator, StyledConv
+    from modules.experiments.stylegan import StyleRecipe, build_style_gan
 
     assert inspect.signature(MappingNetwork).parameters["lr_multiplier"].default == 0.1
     assert inspect.signature(MappingNetwork).parameters["layers"].default == 4
@@ -302,7 +304,8 @@ def test_every_figure_shown_is_drawn_by_the_script():
     """The nine figures are drawn by stylegan_lite.py: six with the label written in the
     script, three through a plotting function whose default label is the figure's (the
     script passes no other); every caption names the docs preset and its command."""
-    from modules import plotting, style_diagrams
+    from modules.figures import plotting
+    from modules.figures import style_diagrams
 
     by_default = {
         "architecture": (style_diagrams, "draw_stylegan_diagram"),
@@ -342,7 +345,7 @@ def test_every_flag_the_lesson_mentions_exists():
 def test_literalincludes_find_what_they_include():
     includes = check_literalincludes(LESSON, at_least=12)
     targets = {target for target, _ in includes}
-    assert {"/gallery/12_1_9_style_based_generators/stylegan_lite.py", "/modules/stylegan.py", "/modules/models.py"} <= targets
+    assert {"/gallery/12_1_9_style_based_generators/stylegan_lite.py", "/modules/networks/stylegan.py", "/modules/networks/dcgan.py"} <= targets
     objects = {re.search(r":pyobject:\s*(\S+)", options)[1] for _, options in includes if ":pyobject:" in options}
     assert {
         "MappingNetwork",
@@ -357,11 +360,11 @@ def test_literalincludes_find_what_they_include():
 
 def test_the_hand_edit_of_exercise_5_shows_the_real_line():
     """The line the lesson asks students to change is the one in build_style_gan."""
-    from modules.stylegan import build_style_gan
+    from modules.experiments.stylegan import build_style_gan
 
     line = "discriminator = DCGANDiscriminator(recipe.image_size, dataset.channels, recipe.d_width, minibatch_std=True)"
     assert line in inspect.getsource(build_style_gan)
-    shown = directive_block(lesson_text(), ":caption: modules/stylegan.py, in build_style_gan: change True to False")
+    shown = directive_block(lesson_text(), ":caption: modules/networks/stylegan.py, in build_style_gan: change True to False")
     assert line in shown
 
 
@@ -371,8 +374,9 @@ def test_the_snippet_of_exercise_6_prints_what_its_answer_says():
     ending in 0, and 0."""
     import torch
 
-    from modules.data import normal_noise
-    from modules.stylegan import StyleGenerator, sample_spread
+    from modules.data.synthetic import normal_noise
+    from modules.networks.stylegan import StyleGenerator
+    from modules.experiments.stylegan import sample_spread
 
     text = lesson_text()
     snippet = text.split(":caption: Your own checks, after the script has run", 1)[1].split("\n\n", 1)[1]

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from modules.data import normal_noise, toy_target
+from modules.data.synthetic import normal_noise, toy_target
 from modules.game.config import TrainConfig
 from modules.game.games import Duel
 from modules.game.history import Callback
@@ -37,7 +37,7 @@ from modules.game.tricks import (
     make_tricks,
     spectral_norms,
 )
-from modules.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

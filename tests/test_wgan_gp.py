@@ -15,26 +15,19 @@ import torch
 from torch import nn
 
 from conftest import run_script, script_path
-from modules.data import normal_noise
-from modules.image_data import load_image_dataset
-from modules.evaluation import frechet_distance
+from modules.data.synthetic import normal_noise
+from modules.data.images import load_image_dataset
+from modules.evaluation.feature_metrics import frechet_distance
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.losses import NonSaturatingLoss, WassersteinLoss
 from modules.game.runtime import seed_everything
 from modules.game.terms import GradientPenalty
-from modules.models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init, layer_shapes
-from modules.plotting import plot_estimate_and_quality
-from modules.recipes import (
-    DCGAN_PRESETS,
-    WGAN_GP_PRESETS,
-    GANRecipe,
-    build_gan,
-    classifier_features,
-    classify,
-    classify_with_confidence,
-    recognised_share,
-)
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init, layer_shapes
+from modules.networks.classifier import DigitClassifier
+from modules.figures.plotting import plot_estimate_and_quality
+from modules.experiments.dcgan import DCGAN_PRESETS, WGAN_GP_PRESETS, GANRecipe, build_gan
+from modules.evaluation.classifier import classifier_features, classify, classify_with_confidence, recognised_share
 
 DOCS = ("--preset", "docs")
 NORM_LAYERS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)

@@ -44,9 +44,10 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, fail, or_exit, parse_script_args, train_or_exit
-from modules.plotting import plot_class_grid, plot_image_panels, plot_training_curves
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options
-from modules.results import record
+from modules.figures.plotting import plot_class_grid, plot_image_panels, plot_training_curves
+from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
+from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan, recipe_options
+from modules.storage.results import record
 from modules.game.history import EvalEvery
 
 
@@ -75,7 +76,7 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # %%
 # Training
 # --------
-# :func:`modules.recipes.build_gan` with ``conditional=True`` gives both networks a
+# :func:`modules.experiments.dcgan.build_gan` with ``conditional=True`` gives both networks a
 # label input (``num_classes``) and tells the trainer to pass labels: real images
 # come with their own, the fakes in D's step get the same labels, and in G's step
 # the labels are drawn uniformly.

@@ -27,7 +27,7 @@ Run it yourself::
 # ``--batch-size``, ``--lr``, ``--n-critic``, ``--penalty-weight``, ``--weight-clip``,
 # ``--workers``, ``--seed``).  ``LR`` is the Adam learning rate of the four
 # classic losses; the Wasserstein losses use their papers' optimisers (see
-# :data:`modules.toy2d.PAPER_SETTINGS`) with ``N_CRITIC`` critic steps per
+# :data:`modules.experiments.toy2d.PAPER_SETTINGS`) with ``N_CRITIC`` critic steps per
 # generator step.
 
 LOSSES = "minimax,non_saturating,lsgan,hinge,wgan,wgan_gp"
@@ -46,13 +46,13 @@ DOCS_PRESET = {"steps": 2000}
 import torch
 
 from modules.cli import Option, at_least, fail, name_list, non_negative, one_of, parse_script_args, positive, save_samples
-from modules.data import toy_target
+from modules.data.synthetic import toy_target
 from modules.game.objective import OBJECTIVES as KNOWN_LOSSES
 from modules.game.objective import named_objective
-from modules.metrics import mode_coverage
-from modules.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
-from modules.results import record
-from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
+from modules.evaluation.metrics import mode_coverage
+from modules.figures.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
+from modules.storage.results import record
+from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
 
 args = parse_script_args(
     [
@@ -111,9 +111,9 @@ for name, g in grads.items():
 # %%
 # One task, six objectives
 # ------------------------
-# Each run is a :class:`~modules.toy2d.ToyRecipe` that differs from the others only
+# Each run is a :class:`~modules.experiments.toy2d.ToyRecipe` that differs from the others only
 # in its loss (plus the Wasserstein losses' optimiser settings).  The runs are
-# independent, so :func:`~modules.toy2d.toy_runs` trains them in parallel worker
+# independent, so :func:`~modules.experiments.toy2d.toy_runs` trains them in parallel worker
 # processes; each is seeded on its own, so the numbers do not depend on the number
 # of workers.
 

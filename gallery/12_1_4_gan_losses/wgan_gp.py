@@ -60,11 +60,12 @@ import torch
 
 from modules.cli import Option, at_least, fraction, non_negative, or_exit, parse_script_args, train_or_exit
 from modules.game.terms import input_gradient_norms, interpolates
-from modules.evaluation import check_sample_size, frechet_distance
-from modules.models import DISCRIMINATOR_NORMS
-from modules.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
-from modules.results import record
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, classifier_features, pretrained_classifier, recipe_options, recognised_share
+from modules.evaluation.feature_metrics import check_sample_size, frechet_distance
+from modules.networks.dcgan import DISCRIMINATOR_NORMS
+from modules.figures.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
+from modules.storage.results import record
+from modules.evaluation.classifier import ClassifierRecipe, classifier_features, pretrained_classifier, recognised_share
+from modules.experiments.dcgan import GANRecipe, build_gan, recipe_options
 from modules.game.history import EvalEvery
 
 args = parse_script_args(
@@ -103,8 +104,8 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # norm exactly 1 on random points :math:`\hat x` between real and generated images,
 # where the optimal critic has it.
 #
-# :func:`modules.recipes.build_gan` builds the same DCGAN networks and trainer as
-# lesson 12.1.2; :data:`modules.recipes.WGAN_GP_PRESETS` differ from the DCGAN
+# :func:`modules.experiments.dcgan.build_gan` builds the same DCGAN networks and trainer as
+# lesson 12.1.2; :data:`modules.experiments.dcgan.WGAN_GP_PRESETS` differ from the DCGAN
 # recipe only in ``loss="wgan_gp"`` (:func:`~modules.game.objective.named_objective`: the Wasserstein loss plus a :class:`~modules.game.terms.GradientPenalty`),
 # ``n_critic=5`` (the trainer's ``d_steps``), Adam's betas and learning rate, and
 # ``critic_norm="layer"``: the penalty is computed image by image, and BatchNorm
@@ -132,7 +133,7 @@ def report(step, record, _):
 # To see whether the critic's estimate means anything, the script measures the
 # samples independently of the critic: the small digit classifier of lesson 12.1.2
 # turns 256 generated images (always from the same noise) and the real images into
-# feature vectors, and :func:`~modules.evaluation.frechet_distance` compares the two
+# feature vectors, and :func:`~modules.evaluation.feature_metrics.frechet_distance` compares the two
 # clouds (the idea behind FID, lesson 12.1.7): lower is closer to the real digits.
 
 judge = None

@@ -50,10 +50,10 @@ from dataclasses import replace
 import torch
 
 from modules.cli import Option, at_least, name_list, one_of, parse_script_args, positive, save_samples
-from modules.data import toy_target
-from modules.plotting import plot_2d_panels, plot_2d_progress
-from modules.results import record
-from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.data.synthetic import toy_target
+from modules.figures.plotting import plot_2d_panels, plot_2d_progress
+from modules.storage.results import record
+from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.game.tricks import TRICKS
 
 KNOWN_FIXES = [*TRICKS, "wgan_gp"]

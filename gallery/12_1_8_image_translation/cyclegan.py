@@ -14,7 +14,7 @@ fed to the A -> B generator should come out unchanged).  The script trains it tw
 with the cycle term and without, and checks the results against the correct
 translations, which this made-up data, unlike real unpaired data, can tell us.
 
-The data is made by code (:func:`modules.translation_data.digit_styles`); the
+The data is made by code (:func:`modules.data.translation.digit_styles`); the
 classic CycleGAN data sets (horse2zebra, summer2winter, monet2photo) use the same
 recipe at 256x256.
 
@@ -35,7 +35,7 @@ Run it yourself::
 # ``--workers``, ``--seed``).
 
 IMAGE_SIZE = 64
-STYLE = "inverted-thick-blue"  # domain B (modules.translation_data.STYLES)
+STYLE = "inverted-thick-blue"  # domain B (modules.data.translation.STYLES)
 WIDTH = 32  # U-Net base channels
 DEPTH = 3  # U-Net down-sampling steps (2 .. log2(IMAGE_SIZE))
 D_WIDTH = 64  # PatchGAN base channels
@@ -58,13 +58,13 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
-from modules.plotting import plot_image_columns, plot_image_panels, plot_training_curves
-from modules.recipes import ClassifierRecipe, pretrained_classifier
-from modules.results import record
+from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_training_curves
+from modules.evaluation.classifier import ClassifierRecipe, pretrained_classifier
+from modules.storage.results import record
 from modules.game.runtime import TrainingDiverged
-from modules.translation_data import STYLES
-from modules.translation_recipes import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate, translation_options, translation_size
-from modules.workers import trained
+from modules.data.translation import STYLES
+from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate, translation_options, translation_size
+from modules.experiments.workers import trained
 
 args = parse_script_args(
     [

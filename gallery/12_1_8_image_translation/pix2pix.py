@@ -11,7 +11,7 @@ patch; and next to the adversarial loss, G pays ``L1_WEIGHT`` times its L1 dista
 to the target.  The script trains the same pix2pix twice, with that weight and with
 0, so you can see what each of the two terms does.
 
-The data is made by code (:func:`modules.translation_data.shape_scenes`), so nothing
+The data is made by code (:func:`modules.data.translation.shape_scenes`), so nothing
 is downloaded.  The classic pix2pix data sets (facades, maps, edges2shoes, ...) come
 as folders of side-by-side pairs; if you have one, ``--data-dir`` trains on it
 (``--direction BtoA`` for facades' label maps -> photos) with the same recipe, which
@@ -54,13 +54,13 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
-from modules.plotting import plot_curves, plot_image_columns, plot_training_curves
-from modules.results import record
+from modules.figures.plotting import plot_curves, plot_image_columns, plot_training_curves
+from modules.storage.results import record
 from modules.game.runtime import TrainingDiverged
-from modules.translation_data import best_constant_l1
-from modules.translation_models import receptive_field
-from modules.translation_recipes import Pix2PixRecipe, build_pix2pix, held_out_l1, recipe_from_args, translate, translation_options, translation_size
-from modules.workers import trained
+from modules.data.translation import best_constant_l1
+from modules.networks.translation import receptive_field
+from modules.experiments.translation import Pix2PixRecipe, build_pix2pix, held_out_l1, recipe_from_args, translate, translation_options, translation_size
+from modules.experiments.workers import trained
 
 args = parse_script_args(
     [
@@ -101,7 +101,7 @@ fig = plot_image_columns(
 # --------------------------------------
 # The same recipe twice, once with ``l1_weight`` = 0.  Both runs train at the
 # same time in two worker processes when the machine has two cores
-# (:func:`modules.workers.trained`), and are cached: the next run of this script
+# (:func:`modules.experiments.workers.trained`), and are cached: the next run of this script
 # loads them.
 
 plain = replace(recipe, l1_weight=0.0)

@@ -4,7 +4,7 @@ StyleGAN-lite: styles, noise, mixing and truncation
 
 Lesson :ref:`module-12-1-9-style-based-generators`.
 
-A small style-based generator (:class:`modules.stylegan.StyleGenerator`), built from
+A small style-based generator (:class:`modules.networks.stylegan.StyleGenerator`), built from
 the ideas of StyleGAN rather than ported from its code: a mapping network turns z
 into w, the image grows from a learned 4x4 constant, every convolution is
 modulated by a style computed from w (AdaIN), every layer gets its own noise, and
@@ -53,13 +53,13 @@ import numpy as np
 import torch
 
 from modules.cli import Option, at_least, fail, fraction, name_list, or_exit, parse_script_args, positive
-from modules.image_data import DATASETS
-from modules.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
-from modules.results import record
-from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
-from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
+from modules.data.images import DATASETS
+from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
+from modules.storage.results import record
+from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
+from modules.figures.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
 from modules.game.runtime import TrainingDiverged
-from modules.workers import trained
+from modules.experiments.workers import trained
 
 
 def psi_list(text):

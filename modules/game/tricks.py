@@ -14,7 +14,7 @@ trick                  acts on                             how
 =====================  ==================================  =========================================
 
 Two more change D's architecture and are chosen when D is built, in
-:mod:`modules.models`: the minibatch standard deviation and packing.  :data:`TRICKS`
+:mod:`modules.networks.mlp` and :mod:`modules.networks.dcgan`: the minibatch standard deviation and packing.  :data:`TRICKS`
 lists all ten with a line each; :func:`make_tricks` builds the others by name.
 """
 
@@ -233,7 +233,7 @@ class UnrolledDiscriminator(Trick):
             d_phase.optimizer.load_state_dict(saved[1])
 
 
-# name -> (what it does, the class; None for the architecture tricks of modules.models)
+# name -> (what it does, the class; None for the architecture tricks of modules.networks)
 TRICKS: dict[str, tuple[str, type[Trick] | None]] = {
     "label_smoothing": ("one-sided label smoothing: D's real target 0.9", LabelSmoothing),
     "noisy_labels": ("flip 5% of D's labels each step", NoisyLabels),

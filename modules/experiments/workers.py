@@ -6,10 +6,10 @@ runs train in the time of one.  :func:`run_in_workers` hands a list of calls to 
 processes; each call trains and writes its result to a file (usually the model
 cache), where the caller picks it up.
 
-Each worker is a fresh ``python -m modules.workers`` process rather than a
+Each worker is a fresh ``python -m modules.experiments.workers`` process rather than a
 ``multiprocessing`` child, so the calling script is never re-imported: lesson scripts
 have no ``if __name__ == "__main__"`` guard, and need none.  A called function must
-therefore live at the top level of an importable module (``modules.toy2d``, say) and
+therefore live at the top level of an importable module (``modules.experiments.toy2d``, say) and
 take arguments that JSON can carry.
 
 Introduced in lesson 12.1.4 (GAN Losses and Wasserstein GANs), where the 2-D
@@ -32,9 +32,9 @@ from typing import Any
 
 import torch
 
-from .checkpoints import CheckpointError, cache_path
-from .game.loop import GANTrainer
-from .game.runtime import TrainingDiverged
+from modules.storage.checkpoints import CheckpointError, cache_path
+from modules.game.loop import GANTrainer
+from modules.game.runtime import TrainingDiverged
 
 __all__ = ["run_in_workers", "trained", "DIVERGED_EXIT"]
 
@@ -88,7 +88,7 @@ def run_in_workers(
             job = Path(tmp) / f"job{k}.json"
             job.write_text(json.dumps([[_name_of(calls[i][0]), list(calls[i][1])] for i in group]))
             err = open(Path(tmp) / f"job{k}.err", "w+")
-            procs.append((subprocess.Popen([sys.executable, "-m", "modules.workers", str(job)], env=env, stdout=err, stderr=err), err))
+            procs.append((subprocess.Popen([sys.executable, "-m", "modules.experiments.workers", str(job)], env=env, stdout=err, stderr=err), err))
         failures = []
         for proc, err in procs:
             code = proc.wait()

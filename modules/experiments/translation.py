@@ -5,11 +5,11 @@ L1 term, CycleGAN with and without its cycle term).  A recipe is a frozen datacl
 of everything that determines a run; :func:`build_pix2pix` and
 :func:`build_cyclegan` make the untrained networks and trainer (the course's one
 :class:`~modules.game.GANTrainer`, playing the paired or the cycle game), and
-:func:`~modules.workers.trained` loads the finished runs from the model cache or
+:func:`~modules.experiments.workers.trained` loads the finished runs from the model cache or
 trains the missing ones side by side.
 
 The evaluation helpers measure what the quality gates check:
-:func:`held_out_l1` (pix2pix against :func:`~modules.translation_data.best_constant_l1`)
+:func:`held_out_l1` (pix2pix against :func:`~modules.data.translation.best_constant_l1`)
 and :func:`cycle_report` (round-trip error, domain classifier, digit classifier).
 
 Introduced in lesson 12.1.8 (Image-to-Image Translation).
@@ -24,16 +24,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .cli import Option, at_least, fail, positive
-from .game.config import TrainConfig
-from .game.loop import GANTrainer
-from .game.objective import Objective
-from .game.runtime import seed_everything
-from .game.games import Cycle, Pair, Paired
-from .game.losses import LeastSquaresLoss, NonSaturatingLoss
-from .game.terms import L1, CycleConsistency, Identity
-from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
-from .translation_models import PatchDiscriminator, UNetGenerator, init_weights
+from modules.cli import Option, at_least, fail, positive
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.objective import Objective
+from modules.game.runtime import seed_everything
+from modules.game.games import Cycle, Pair, Paired
+from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
+from modules.game.terms import L1, CycleConsistency, Identity
+from modules.data.translation import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
+from modules.networks.translation import PatchDiscriminator, UNetGenerator, init_weights
 
 __all__ = [
     "Pix2PixRecipe",
@@ -108,13 +108,13 @@ def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Pix2PixRecipe:
-    """Everything that determines a pix2pix run on :func:`~modules.translation_data.shape_scenes`.
+    """Everything that determines a pix2pix run on :func:`~modules.data.translation.shape_scenes`.
 
     ``scenes`` scenes are made (seed 0), or the pairs of ``data_dir`` read (pix2pix's
     side-by-side layout, translated in ``direction``), and split into training and
-    held-out pairs (``test_fraction``).  G is a :class:`~modules.translation_models.UNetGenerator`
+    held-out pairs (``test_fraction``).  G is a :class:`~modules.networks.translation.UNetGenerator`
     (outline, 1 channel -> rendering, 3 channels) of base width ``width``; D a
-    :class:`~modules.translation_models.PatchDiscriminator` with ``d_layers``
+    :class:`~modules.networks.translation.PatchDiscriminator` with ``d_layers``
     stride-2 layers that sees (output, input) pairs, 4 channels.  G's loss is the
     non-saturating adversarial loss plus ``l1_weight`` times the L1 error to the
     target (:class:`~modules.game.terms.L1`; 0 leaves it out).
@@ -138,7 +138,7 @@ class Pix2PixRecipe:
     def data(self) -> tuple[PairedImages, PairedImages]:
         """``(train, held_out)`` pairs; the same for every seed of the training run.
         With ``data_dir``, the pairs come from a folder of side-by-side images in the
-        layout of the pix2pix data sets (:func:`~modules.translation_data.paired_folder`)."""
+        layout of the pix2pix data sets (:func:`~modules.data.translation.paired_folder`)."""
         if self.data_dir is not None:
             pairs = paired_folder(self.data_dir, self.image_size, self.direction)
         else:
@@ -148,11 +148,11 @@ class Pix2PixRecipe:
 
 @dataclass(frozen=True)
 class CycleGANRecipe:
-    """Everything that determines a CycleGAN run on :func:`~modules.translation_data.digit_styles`.
+    """Everything that determines a CycleGAN run on :func:`~modules.data.translation.digit_styles`.
 
-    Two :class:`~modules.translation_models.UNetGenerator` (3 -> 3 channels, ``depth``
+    Two :class:`~modules.networks.translation.UNetGenerator` (3 -> 3 channels, ``depth``
     down-sampling steps, no dropout) and two
-    :class:`~modules.translation_models.PatchDiscriminator` (``d_layers`` layers); least-squares
+    :class:`~modules.networks.translation.PatchDiscriminator` (``d_layers`` layers); least-squares
     adversarial loss, ``cycle_weight`` and ``identity_weight`` as in
     :class:`~modules.game.games.Cycle` game, a history of ``history`` translations.
     """
@@ -298,13 +298,13 @@ def cycle_report(trainer: GANTrainer, domains: UnpairedDomains, judge: DomainCla
     * ``error_ab``, ``error_ba``: mean L1 error against the known correct translation;
     * ``as_b``, ``as_a``: share of A -> B translations the domain classifier calls B,
       and of B -> A translations it calls A;
-    * ``recognised_ba`` (with ``digits``, a :class:`~modules.models.DigitClassifier`
+    * ``recognised_ba`` (with ``digits``, a :class:`~modules.networks.classifier.DigitClassifier`
       of 1-channel digits): share of B -> A translations recognised as the digit they
       started from;
     * ``other_digit``: mean L1 distance between a held-out A digit and another one, the
       error of a round trip that keeps nothing of its input (for scale).
     """
-    from .recipes import classify
+    from modules.evaluation.classifier import classify
 
     g = trainer.generator
     test_a, labels = domains.test_a.tensors()

@@ -1,11 +1,11 @@
 """2-D GAN experiments: one recipe, one trainer, many variants, run side by side.
 
 Lessons 12.1.4 to 12.1.6 compare losses and tricks on the ring of 8 and the grid of 25
-Gaussians (:func:`modules.data.toy_target`).  A :class:`ToyRecipe` names everything
+Gaussians (:func:`modules.data.synthetic.toy_target`).  A :class:`ToyRecipe` names everything
 that determines one run: the target, the loss, the tricks and the budget.
 :func:`train_toy_gan` trains it with the shared :class:`~modules.game.GANTrainer`
-(plus a :class:`~modules.monitor.HealthMonitor`) and scores 2,500 samples with
-:func:`~modules.metrics.mode_coverage`; the result is a :class:`ToyRun`.
+(plus a :class:`~modules.evaluation.monitor.HealthMonitor`) and scores 2,500 samples with
+:func:`~modules.evaluation.metrics.mode_coverage`; the result is a :class:`ToyRun`.
 
 :func:`toy_runs` runs many recipes: results already in the model cache are loaded,
 the others are trained in up to ``workers`` processes at once (each run uses one CPU
@@ -30,20 +30,20 @@ from typing import Any
 
 import torch
 
-from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
-from .cli import Option, at_least, fail, npy_path, positive
-from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
-from .game.config import TrainConfig
-from .game.history import History
-from .game.loop import GANTrainer
-from .game.objective import objective_from_settings
-from .game.runtime import TrainingDiverged, seed_everything
-from .game.objective import OBJECTIVES
-from .game.tricks import TRICKS, make_tricks
-from .metrics import ModeCoverage, mode_coverage
-from .models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
-from .monitor import HealthMonitor, HealthReport
-from .workers import run_in_workers
+from modules.storage.checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
+from modules.cli import Option, at_least, fail, npy_path, positive
+from modules.data.synthetic import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
+from modules.game.config import TrainConfig
+from modules.game.history import History
+from modules.game.loop import GANTrainer
+from modules.game.objective import objective_from_settings
+from modules.game.runtime import TrainingDiverged, seed_everything
+from modules.game.objective import OBJECTIVES
+from modules.game.tricks import TRICKS, make_tricks
+from modules.evaluation.metrics import ModeCoverage, mode_coverage
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from modules.evaluation.monitor import HealthMonitor, HealthReport
+from modules.experiments.workers import run_in_workers
 
 __all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
@@ -141,7 +141,7 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
     """The untrained G, D and trainer of ``recipe`` (weights seeded by
     ``recipe.seed``).  Architecture tricks are applied here: ``minibatch_std`` gives
     D the batch's spread as an extra input, ``pack`` wraps D in a
-    :class:`~modules.models.PackedDiscriminator`; the others go to the trainer, which
+    :class:`~modules.networks.mlp.PackedDiscriminator`; the others go to the trainer, which
     puts each where it acts."""
     seed_everything(recipe.seed)
     pack = recipe.pack if "pack" in recipe.tricks else 1
@@ -229,7 +229,7 @@ def train_toy_gan(recipe: ToyRecipe, device: str = "cpu", progress: bool = False
     history.snapshots = []
     extras: dict[str, Any] = {}
     if recipe.loss in ("wgan", "wgan_gp"):
-        from .game.terms import input_gradient_norms, interpolates
+        from modules.game.terms import input_gradient_norms, interpolates
 
         rng = torch.Generator().manual_seed(recipe.seed + 99)
         n = EVAL_SAMPLES - EVAL_SAMPLES % (recipe.pack if "pack" in recipe.tricks else 1)  # whole packs only
@@ -256,7 +256,7 @@ def toy_runs(recipes: list[ToyRecipe], workers: int | None = None, use_cache: bo
     loaded; the missing ones are trained in up to ``workers`` worker processes
     (default: one per CPU core; 1 trains them here, one after the other).
 
-    The workers are :func:`modules.workers.run_in_workers` processes."""
+    The workers are :func:`modules.experiments.workers.run_in_workers` processes."""
     recipes = list(recipes)
     results: dict[int, ToyRun] = {}
     missing = []
