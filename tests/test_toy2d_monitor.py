@@ -497,7 +497,7 @@ def test_toy_runs_workers_match_serial_and_cache(tmp_path, monkeypatch):
         raise AssertionError("should have been loaded from the cache")
 
     monkeypatch.setattr(toy2d, "train_toy_gan", no_training)
-    monkeypatch.setattr(toy2d, "_train_in_workers", no_training)
+    monkeypatch.setattr("modules.experiments.workers.run_in_workers", no_training)
     cached = toy_runs(recipes, workers=2, use_cache=True)
     for c, p in zip(cached, parallel):
         assert_runs_equal(c, p)

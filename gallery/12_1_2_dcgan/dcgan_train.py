@@ -49,19 +49,22 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.game import distributed
-from modules.cli import Option, fraction, or_exit, parse_script_args, train_or_exit
+from modules.cli import Option, recipe_flags, recipe_from_args, or_exit, parse_script_args, train_or_exit
 from modules.evaluation.metrics import class_shares
 from modules.networks.dcgan import layer_shapes
 from modules.figures.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
 from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
-from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan, recipe_options, save_gan
+from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan, save_gan
 from modules.storage.results import record
 from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [
-        *recipe_options(DATASET, IMAGE_SIZE, LATENT_DIM, WIDTH, BATCH_SIZE, LEARNING_RATE, STEPS, EMA_DECAY),
-        Option("beta1", BETA1, float, "Adam beta1", fraction),
+        *recipe_flags(
+            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
+            ema_decay=EMA_DECAY, beta1=BETA1,
+        ),
         Option("checkpoint", None, str, "also save the trained GAN to this file"),
         Option("resume", None, str, "resume from this checkpoint (trains up to --steps in total)"),
     ],
@@ -70,7 +73,7 @@ args = parse_script_args(
     seed=SEED,
 )
 distributed.setup(args.device)  # under torchrun: join the other processes (else nothing)
-recipe = GANRecipe.from_args(args)
+recipe = recipe_from_args(GANRecipe, args)
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 

@@ -45,22 +45,25 @@ DOCS_PRESET = {"steps": 2000}
 # %%
 import torch
 
-from modules.cli import Option, at_least, fail, name_list, non_negative, one_of, parse_script_args, positive, save_samples
+from modules.cli import Option, recipe_flags, fail, name_list, one_of, parse_script_args, save_samples
 from modules.data.synthetic import toy_target
 from modules.game.objective import OBJECTIVES as KNOWN_LOSSES
 from modules.game.objective import named_objective
 from modules.evaluation.metrics import mode_coverage
 from modules.figures.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
 from modules.storage.results import record
-from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
+from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 
 args = parse_script_args(
     [
         Option("losses", name_list(LOSSES), name_list, "comma-separated losses to compare", one_of(list(KNOWN_LOSSES))),
-        *toy_options(TARGET, STEPS, BATCH_SIZE, LR, WORKERS, lr_help="Adam learning rate of the classic losses"),
-        Option("n_critic", N_CRITIC, int, "critic steps per generator step (Wasserstein losses)", at_least(1)),
-        Option("penalty_weight", PENALTY_WEIGHT, float, "gradient penalty weight lambda (wgan_gp)", non_negative),
-        Option("weight_clip", WEIGHT_CLIP, float, "weight clipping bound c (wgan)", positive),
+        *recipe_flags(
+            ToyRecipe, target=TARGET, steps=STEPS, batch_size=BATCH_SIZE, lr=LR,
+            n_critic=N_CRITIC, penalty_weight=PENALTY_WEIGHT, weight_clip=WEIGHT_CLIP,
+            helps={"lr": "Adam learning rate of the classic losses"},
+        ),
+        workers_option(WORKERS),
         save_samples_option("the last loss's"),
     ],
     DOCS_PRESET,

@@ -46,17 +46,21 @@ DOCS_PRESET = {"steps": 2000, "lr": 2e-3, "tricks": ["label_smoothing", "noisy_l
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, name_list, one_of, parse_script_args, save_samples
+from modules.cli import Option, recipe_flags, name_list, one_of, parse_script_args, save_samples
 from modules.data.synthetic import toy_target
 from modules.figures.plotting import plot_2d_panels, plot_coverage_bars
 from modules.storage.results import record
-from modules.experiments.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
+from modules.experiments.toy2d import ToyRecipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 from modules.game.tricks import TRICKS as KNOWN_TRICKS
 
 args = parse_script_args(
     [
         Option("tricks", name_list(TRICKS), name_list, "comma-separated tricks, each tried alone", one_of(list(KNOWN_TRICKS))),
-        *toy_options(TARGET, STEPS, BATCH_SIZE, LR, WORKERS),
+        *recipe_flags(
+            ToyRecipe, target=TARGET, steps=STEPS, batch_size=BATCH_SIZE, lr=LR,
+        ),
+        workers_option(WORKERS),
         save_samples_option("the best run's"),
     ],
     DOCS_PRESET,

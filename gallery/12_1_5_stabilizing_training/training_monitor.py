@@ -47,15 +47,19 @@ DOCS_PRESET = {"steps": 3000}
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, parse_script_args, positive
+from modules.cli import Option, recipe_flags, parse_script_args, positive
 from modules.evaluation.monitor import SIGNS
 from modules.figures.plotting import plot_monitor
 from modules.storage.results import record
-from modules.experiments.toy2d import ToyRecipe, note_device, toy_options, toy_runs_or_exit
+from modules.experiments.toy2d import ToyRecipe, note_device, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 
 args = parse_script_args(
     [
-        *toy_options(TARGET, STEPS, BATCH_SIZE, LR, WORKERS),
+        *recipe_flags(
+            ToyRecipe, target=TARGET, steps=STEPS, batch_size=BATCH_SIZE, lr=LR,
+        ),
+        workers_option(WORKERS),
         Option("g_slowdown", G_SLOWDOWN, float, "the third run's G learning rate is --lr divided by this", positive),
     ],
     DOCS_PRESET,

@@ -57,24 +57,22 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
+from modules.cli import or_exit, parse_script_args, recipe_flags
 from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_training_curves
 from modules.evaluation.classifier import ClassifierRecipe, pretrained_classifier
 from modules.storage.results import record
-from modules.game.runtime import TrainingDiverged
-from modules.data.translation import STYLES
-from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate, translation_options, translation_size
-from modules.experiments.workers import trained
+from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate
+from modules.experiments.workers import trained, workers_option
 
 args = parse_script_args(
     [
-        Option("image_size", IMAGE_SIZE, int, "image height and width", translation_size),
-        Option("style", STYLE, str, "the style of domain B", choices=list(STYLES)),
-        Option("depth", DEPTH, int, "U-Net down-sampling steps", at_least(2)),
-        Option("cycle_weight", CYCLE_WEIGHT, float, "weight of the cycle term (0: adversarial loss only)", non_negative),
-        Option("identity_weight", IDENTITY_WEIGHT, float, "identity term, as a fraction of the cycle weight", non_negative),
-        Option("history", HISTORY, int, "earlier translations kept for the discriminators (0: none)", at_least(0)),
-        *translation_options(WIDTH, D_WIDTH, D_LAYERS, BATCH_SIZE, LEARNING_RATE, STEPS, WORKERS, "images of each domain per batch", "Adam learning rate (all four networks)"),
+        *recipe_flags(
+            CycleGANRecipe, image_size=IMAGE_SIZE, style=STYLE, depth=DEPTH,
+            cycle_weight=CYCLE_WEIGHT, identity_weight=IDENTITY_WEIGHT, history=HISTORY,
+            width=WIDTH, d_width=D_WIDTH, d_layers=D_LAYERS, batch_size=BATCH_SIZE,
+            lr=LEARNING_RATE, steps=STEPS,
+        ),
+        workers_option(WORKERS),
     ],
     DOCS_PRESET,
     description="Train a CycleGAN between plain digits and restyled digits, from unpaired samples.",
@@ -106,10 +104,7 @@ fig = plot_image_panels({"domain A: digits": sample_a, f"domain B: {args.style}"
 
 plain = replace(recipe, cycle_weight=0.0)
 recipes = {"cycle": recipe, "GAN only": plain} if recipe.cycle_weight > 0 else {"GAN only": recipe}
-try:
-    runs = dict(zip(recipes, trained("cyclegan", list(recipes.values()), build_cyclegan, workers=args.workers or None, device=args.device, progress=args.progress)))
-except TrainingDiverged as err:
-    fail(str(err))
+runs = dict(zip(recipes, or_exit(trained, "cyclegan", list(recipes.values()), build_cyclegan, workers=args.workers or None, device=args.device, progress=args.progress)))
 main = runs["cycle" if recipe.cycle_weight > 0 else "GAN only"]
 
 # %%

@@ -20,23 +20,23 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from dataclasses import asdict, dataclass, replace
 
 from modules.storage.checkpoints import CheckpointError, cache_path, load_checkpoint
 from modules.data.synthetic import normal_noise
-from modules.cli import Option, at_least, fraction, positive
+from modules.cli import at_least, fraction, non_negative, positive, setting
 from modules.cli import image_size as cli_image_size
 from modules.data.images import DATASETS, ImageDataset, load_image_dataset
 from modules.game.loop import GANTrainer
 from modules.game.objective import Objective, objective_from_settings
 from modules.game.games import Conditional
-from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from modules.networks.dcgan import DISCRIMINATOR_NORMS, DCGANDiscriminator, DCGANGenerator, dcgan_init
 from modules.game.config import TrainConfig
 from modules.game.history import Callback
 from modules.game.runtime import seed_everything
+from modules.experiments.workers import trained
 
-__all__ = ["GANRecipe", "recipe_options", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan"]
+__all__ = ["GANRecipe", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan"]
 
 
 @dataclass(frozen=True)
@@ -50,54 +50,29 @@ class GANRecipe:
     and ``critic_norm`` D's normalisation (see :class:`~modules.networks.dcgan.DCGANDiscriminator`).
     """
 
-    dataset: str = "digits"
-    data_dir: str | None = None
-    image_size: int = 32
+    dataset: str = setting("digits", "training images", choices=[d for d in DATASETS if d != "folder"])
+    data_dir: str | None = setting(None, "train on your own folder of images instead (ImageFolder layout or flat)")
+    image_size: int = setting(32, "image height and width", cli_image_size)
     channels: int = 1
-    latent_dim: int = 100
-    width: int = 64
+    latent_dim: int = setting(100, "size of the noise vector", at_least(1))
+    width: int = setting(64, "base number of channels", at_least(1))
     upsample: str = "transposed"
     conditional: bool = False
-    steps: int = 1000
-    batch_size: int = 128
-    lr: float = 2e-4
-    beta1: float = 0.5
-    ema_decay: float = 0.999
+    steps: int = setting(1000, "training steps", at_least(1))
+    batch_size: int = setting(128, "images per batch", at_least(2))
+    lr: float = setting(2e-4, "Adam learning rate (both players)", positive)
+    beta1: float = setting(0.5, "Adam beta1", fraction)
+    ema_decay: float = setting(0.999, "decay of the generator's moving average (0: off)", fraction)
     seed: int = 0
     cpu_threads: int = 2
     loss: str = "non_saturating"
-    n_critic: int = 1
-    penalty_weight: float = 10.0
-    beta2: float = 0.999
-    critic_norm: str = "batch"
+    n_critic: int = setting(1, "critic updates per generator update", at_least(1))
+    penalty_weight: float = setting(10.0, "weight of the gradient penalty (0: none)", non_negative)
+    beta2: float = setting(0.999, "Adam beta2", fraction)
+    critic_norm: str = setting("batch", "normalisation inside the critic", choices=DISCRIMINATOR_NORMS)
 
     def load_data(self) -> ImageDataset:
         return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)
-
-    @classmethod
-    def from_args(cls, args: Any, **overrides: Any) -> GANRecipe:
-        """The recipe a script's parsed flags describe: every field the flags name,
-        the defaults for the rest, then ``overrides``."""
-        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
-        return cls(**{**given, **overrides})
-
-
-def recipe_options(
-    dataset: str, image_size: int, latent_dim: int, width: int, batch_size: int, lr: float, steps: int, ema_decay: float
-) -> list[Option]:
-    """The command-line flags shared by the scripts that train a DCGAN recipe, with a
-    script's own top-of-file constants as defaults."""
-    return [
-        Option("dataset", dataset, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
-        Option("data_dir", None, str, "train on your own folder of images instead (ImageFolder layout or flat)"),
-        Option("image_size", image_size, int, "image height and width", cli_image_size),
-        Option("latent_dim", latent_dim, int, "size of the noise vector", at_least(1)),
-        Option("width", width, int, "base number of channels", at_least(1)),
-        Option("batch_size", batch_size, int, "images per batch", at_least(2)),
-        Option("lr", lr, float, "Adam learning rate (both players)", positive),
-        Option("steps", steps, int, "training steps", at_least(1)),
-        Option("ema_decay", ema_decay, float, "decay of the generator's moving average (0: off)", fraction),
-    ]
 
 
 #: The DCGAN of lesson 12.1.2 in its two presets; ``dcgan_train.py`` declares the same
@@ -185,18 +160,12 @@ def build_gan(
 
 
 def pretrained_gan(recipe: GANRecipe, device: str = "cpu", dataset: ImageDataset | None = None) -> GANTrainer:
-    """The trained GAN of ``recipe``: from the cache when there, else trained now
-    (quietly) and cached.  A cache file that cannot be used is trained anew."""
+    """The trained GAN of ``recipe``: from the model cache when there, else trained
+    now (quietly) and cached, like every cached run
+    (:func:`~modules.experiments.workers.trained`).  A cache file that cannot be used
+    is trained anew."""
     dataset = dataset if dataset is not None else recipe.load_data()
-    trainer = build_gan(recipe, dataset, device=device)
-    path = cache_path("gan", asdict(recipe))
-    try:
-        trainer.load_checkpoint(path)
-        return trainer
-    except CheckpointError:
-        pass
-    trainer.fit()
-    trainer.save_checkpoint(path, recipe=asdict(recipe))
+    (trainer,) = trained("gan", [recipe], build_gan, workers=1, device=device, dataset=dataset)
     return trainer
 
 
@@ -209,7 +178,7 @@ def save_gan(trainer: GANTrainer, recipe: GANRecipe, path: str | os.PathLike) ->
 
 def cache_gan(trainer: GANTrainer, recipe: GANRecipe) -> Path:
     """Put a trainer that trained ``recipe`` into the cache (``dcgan_train.py`` does)."""
-    return save_gan(trainer, recipe, cache_path("gan", asdict(recipe)))
+    return save_gan(trainer, recipe, cache_path("gan", asdict(recipe)))  # where pretrained_gan looks
 
 
 def load_gan(path: str | os.PathLike, device: str = "cpu") -> tuple[GANTrainer, GANRecipe]:

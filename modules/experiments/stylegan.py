@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from modules.data.images import load_image_dataset
+from modules.cli import at_least, fraction, positive, setting
+from modules.data.images import DATASETS, load_image_dataset
 from modules.data.synthetic import normal_noise
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
@@ -21,7 +22,16 @@ from modules.game.runtime import seed_everything
 from modules.networks.dcgan import DCGANDiscriminator, dcgan_init
 from modules.networks.stylegan import StyleGenerator
 
-__all__ = ["StyleRecipe", "build_style_gan", "sample_spread"]
+__all__ = ["StyleRecipe", "build_style_gan", "sample_spread", "style_image_size"]
+
+
+def style_image_size(value: int) -> str | None:
+    """Flag check (``--image-size``): a size the synthesis network can draw."""
+    return None if value in (8, 16, 32, 64, 128) else "must be a power of two from 8 to 128 (the synthesis network doubles a 4x4 constant)"
+
+
+def probability(value: float) -> str | None:
+    return None if 0 <= value <= 1 else "must be in [0, 1]"
 
 
 @dataclass(frozen=True)
@@ -35,22 +45,22 @@ class StyleRecipe:
     0 and 0.99) and a moving average of G's weights (``ema_decay``).
     """
 
-    dataset: str = "digits"
-    data_dir: str | None = None
-    image_size: int = 16
+    dataset: str = setting("digits", "training images", choices=[d for d in DATASETS if d != "folder"])
+    data_dir: str | None = setting(None, "train on your own folder of images instead")
+    image_size: int = setting(16, "image height and width", style_image_size)
     channels: int = 1
-    z_dim: int = 64
-    w_dim: int = 64
-    width: int = 32
-    mapping_layers: int = 4
-    mixing_prob: float = 0.9
-    d_width: int = 16
-    steps: int = 1500
-    batch_size: int = 32
-    lr: float = 1e-3
+    z_dim: int = setting(64, "size of z", at_least(1))
+    w_dim: int = setting(64, "size of w", at_least(1))
+    width: int = setting(32, "channels of the coarse layers", at_least(8))
+    mapping_layers: int = setting(4, "fully connected layers of the mapping network", at_least(1))
+    mixing_prob: float = setting(0.9, "probability of style mixing per training batch", probability)
+    d_width: int = setting(16, "discriminator base channels", at_least(1))
+    steps: int = setting(1500, "training steps", at_least(1))
+    batch_size: int = setting(32, "images per batch", at_least(2))
+    lr: float = setting(1e-3, "Adam learning rate (both players)", positive)
     beta1: float = 0.0
     beta2: float = 0.99
-    ema_decay: float = 0.99
+    ema_decay: float = setting(0.99, "decay of the generator's moving average (0: off)", fraction)
     seed: int = 0
     cpu_threads: int = 1
 

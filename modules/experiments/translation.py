@@ -17,14 +17,15 @@ Introduced in lesson 12.1.8 (Image-to-Image Translation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from modules.cli import Option, at_least, fail, positive
+from modules.cli import at_least, fail, non_negative, positive, setting
+from modules.cli import recipe_from_args as _recipe_from_args
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.objective import Objective
@@ -32,7 +33,7 @@ from modules.game.runtime import seed_everything
 from modules.game.games import Cycle, Pair, Paired
 from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
 from modules.game.terms import L1, CycleConsistency, Identity
-from modules.data.translation import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
+from modules.data.translation import IMAGE_SIZES, STYLES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
 from modules.networks.translation import PatchDiscriminator, UNetGenerator, init_weights
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "cycle_report",
     "translation_size",
     "unet_depth",
-    "translation_options",
     "recipe_from_args",
 ]
 
@@ -72,19 +72,7 @@ def unet_depth(image_size: int):
     return check
 
 
-def translation_options(width: int, d_width: int, d_layers: int, batch_size: int, lr: float, steps: int, workers: int, batch_help: str, lr_help: str) -> list[Option]:
-    """The flags ``pix2pix.py`` and ``cyclegan.py`` share, with a script's constants as
-    defaults: the two networks' sizes (``--width``, ``--d-width``, ``--d-layers``) and
-    the budget (``--batch-size``, ``--lr``, ``--steps``, ``--workers``)."""
-    return [
-        Option("width", width, int, "U-Net base channels", at_least(1)),
-        Option("d_width", d_width, int, "PatchGAN base channels", at_least(1)),
-        Option("d_layers", d_layers, int, "PatchGAN stride-2 layers (patches of 16, 34, 70, 142 pixels)", at_least(1)),
-        Option("batch_size", batch_size, int, batch_help, at_least(2)),
-        Option("lr", lr, float, lr_help, positive),
-        Option("steps", steps, int, "training steps", at_least(1)),
-        Option("workers", workers, int, "training processes at once on a CPU (0: one per core)", at_least(0)),
-    ]
+PATCH_LAYERS_HELP = "PatchGAN stride-2 layers (patches of 16, 34, 70, 142 pixels)"
 
 
 def recipe_from_args(recipe_type: type, args: Any) -> Any:
@@ -96,7 +84,7 @@ def recipe_from_args(recipe_type: type, args: Any) -> Any:
         fail(f"--depth {problem} (got {args.depth})")
     if 3 * 2**args.d_layers > args.image_size:  # stride-2 layers, then two 4x4 stride-1 layers: at least one logit
         fail(f"--d-layers {args.d_layers} is too deep for {args.image_size}x{args.image_size} images: the PatchGAN would halve them to nothing")
-    return recipe_type(**{f.name: getattr(args, f.name) for f in fields(recipe_type) if hasattr(args, f.name)})
+    return _recipe_from_args(recipe_type, args)
 
 
 def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -120,18 +108,18 @@ class Pix2PixRecipe:
     target (:class:`~modules.game.terms.L1`; 0 leaves it out).
     """
 
-    image_size: int = 32
-    scenes: int = 2000
-    data_dir: str | None = None
-    direction: str = "AtoB"
+    image_size: int = setting(32, "image height and width", translation_size)
+    scenes: int = setting(2000, "paired scenes to make (a fifth held out)", at_least(50))
+    data_dir: str | None = setting(None, "train on a folder of side-by-side pairs (the pix2pix data sets' layout) instead")
+    direction: str = setting("AtoB", "with --data-dir: translate the left half into the right (AtoB) or back (BtoA)", choices=["AtoB", "BtoA"])
     test_fraction: float = 0.2
-    width: int = 32
-    d_width: int = 32
-    d_layers: int = 2
-    l1_weight: float = 100.0
-    steps: int = 1500
-    batch_size: int = 16
-    lr: float = 2e-4
+    width: int = setting(32, "U-Net base channels", at_least(1))
+    d_width: int = setting(32, "PatchGAN base channels", at_least(1))
+    d_layers: int = setting(2, PATCH_LAYERS_HELP, at_least(1))
+    l1_weight: float = setting(100.0, "weight of the L1 term (0: adversarial loss only)", non_negative)
+    steps: int = setting(1500, "training steps", at_least(1))
+    batch_size: int = setting(16, "pairs per batch", at_least(2))
+    lr: float = setting(2e-4, "Adam learning rate (both players)", positive)
     seed: int = 0
     cpu_threads: int = 1
 
@@ -157,18 +145,18 @@ class CycleGANRecipe:
     :class:`~modules.game.games.Cycle` game, a history of ``history`` translations.
     """
 
-    image_size: int = 32
-    style: str = "inverted-thick-blue"
-    width: int = 16
-    depth: int = 2
-    d_width: int = 16
-    d_layers: int = 2
-    cycle_weight: float = 10.0
-    identity_weight: float = 0.5
-    history: int = 50
-    steps: int = 600
-    batch_size: int = 8
-    lr: float = 5e-4
+    image_size: int = setting(32, "image height and width", translation_size)
+    style: str = setting("inverted-thick-blue", "the style of domain B", choices=list(STYLES))
+    width: int = setting(16, "U-Net base channels", at_least(1))
+    depth: int = setting(2, "U-Net down-sampling steps", at_least(2))
+    d_width: int = setting(16, "PatchGAN base channels", at_least(1))
+    d_layers: int = setting(2, PATCH_LAYERS_HELP, at_least(1))
+    cycle_weight: float = setting(10.0, "weight of the cycle term (0: adversarial loss only)", non_negative)
+    identity_weight: float = setting(0.5, "identity term, as a fraction of the cycle weight", non_negative)
+    history: int = setting(50, "earlier translations kept for the discriminators (0: none)", at_least(0))
+    steps: int = setting(600, "training steps", at_least(1))
+    batch_size: int = setting(8, "images of each domain per batch", at_least(2))
+    lr: float = setting(5e-4, "Adam learning rate (all four networks)", positive)
     seed: int = 0
     cpu_threads: int = 1
 

@@ -28,18 +28,26 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
+from modules.cli import Option, at_least
 from modules.storage.checkpoints import CheckpointError, cache_path
 from modules.game.loop import GANTrainer
 from modules.game.runtime import TrainingDiverged
 
-__all__ = ["run_in_workers", "trained", "DIVERGED_EXIT"]
+__all__ = ["run_in_workers", "cached_runs", "trained", "workers_option", "DIVERGED_EXIT"]
+
+R = TypeVar("R")
 
 #: A worker's exit status when its run diverged (the message is its last stderr line).
 DIVERGED_EXIT = 3
+
+
+def workers_option(default: int) -> Option:
+    """``--workers N``: how many runs train at once on a CPU (``0``: one per core)."""
+    return Option("workers", default, int, "training processes at once on a CPU (0: one per core)", at_least(0))
 
 
 def _name_of(function: Callable[..., Any]) -> str:
@@ -104,6 +112,77 @@ def run_in_workers(
             raise RuntimeError(f"a training worker failed: {message}")
 
 
+def plain(recipe: Any) -> dict[str, Any]:
+    """A recipe's settings as JSON-safe data (tuples as lists): what a worker is sent."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(recipe).items()}
+
+
+def from_plain(recipe_type: type, settings: dict[str, Any]) -> Any:
+    """The recipe :func:`plain` made ``settings`` from (lists back to tuples)."""
+    return recipe_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
+
+
+def cached_runs(
+    kind: str,
+    recipes: Sequence[Any],
+    run: Callable[[Any], R],
+    save: Callable[[R, Any, Path], None],
+    load: Callable[[Any, Path], R | None],
+    workers: int | None = None,
+    device: str = "cpu",
+    cost: Callable[[Any], float] | None = None,
+    use_cache: bool = True,
+    worker: tuple[Callable[..., R], Sequence[Any]] | None = None,
+) -> list[R]:
+    """The results of ``recipes`` (frozen dataclasses), in order: the one path by
+    which every lesson's trained models and runs are made and cached.
+
+    A recipe's file in the model cache is named by ``kind`` and its settings
+    (:func:`~modules.storage.checkpoints.cache_path`, which also hashes the package's
+    code).  ``load(recipe, path)`` returns what the file holds, or ``None`` when it is
+    missing or unusable; the missing runs are made by ``run(recipe)`` and written by
+    ``save(result, recipe, path)``.  On the CPU, two or more missing runs are made
+    at once in up to ``workers`` processes (default: one per core; ``cost`` orders
+    them, dearest first), each making its runs with ``function(*args, recipe)``
+    for ``worker = (function, args)`` (default: ``run``) and writing them with
+    ``save``: these must be top-level functions of an importable module and ``args``
+    JSON data or such functions (a worker gets their names).  Elsewhere, or with ``workers=1``, the runs are made one after the
+    other here.  ``use_cache=False`` neither reads nor keeps files (workers then
+    write to a temporary folder).
+    """
+    recipes = list(recipes)
+    results: dict[int, R] = {}
+    with tempfile.TemporaryDirectory(prefix="gan-runs-") as scratch:
+        paths = [cache_path(kind, asdict(r)) if use_cache else Path(scratch) / f"run{i}.pt" for i, r in enumerate(recipes)]
+        for i, (recipe, path) in enumerate(zip(recipes, paths)):
+            found = load(recipe, path) if use_cache else None
+            if found is not None:
+                results[i] = found
+        missing = [i for i in range(len(recipes)) if i not in results]
+        workers = os.cpu_count() or 1 if workers is None else int(workers)
+        if len(missing) > 1 and workers > 1 and str(device) == "cpu":
+            function, args = worker if worker is not None else (run, ())
+            job = [_name_of(function), [_name_of(a) if callable(a) else a for a in args], _name_of(save)]
+            calls = [(run_and_save, (*job, _name_of(type(recipes[i])), plain(recipes[i]), str(paths[i]))) for i in missing]
+            run_in_workers(calls, workers, [cost(recipes[i]) if cost else 1.0 for i in missing])
+            for i in missing:
+                results[i] = load(recipes[i], paths[i])
+                if results[i] is None:
+                    raise RuntimeError(f"a training worker wrote no usable file for {recipes[i]}")
+        else:
+            for i in missing:
+                results[i] = run(recipes[i])
+                if use_cache:
+                    save(results[i], recipes[i], paths[i])
+    return [results[i] for i in range(len(recipes))]
+
+
+def run_and_save(function: str, args: list[Any], save: str, recipe_type: str, settings: dict[str, Any], path: str) -> None:
+    """What a worker of :func:`cached_runs` does for one recipe: make it, write it."""
+    recipe = from_plain(_resolve(recipe_type), settings)
+    _resolve(save)(_resolve(function)(*args, recipe), recipe, Path(path))
+
+
 def trained(
     kind: str,
     recipes: Sequence[Any],
@@ -112,56 +191,47 @@ def trained(
     device: str = "cpu",
     **build_args: Any,
 ) -> list[GANTrainer]:
-    """The trained trainers of ``recipes`` (frozen dataclasses), in order.
+    """The trained trainers of ``recipes``, through :func:`cached_runs`.
 
-    ``build(recipe, device=device, **build_args)`` makes an untrained trainer; each
-    run is loaded from the model cache (file name from ``kind`` and the recipe's
-    settings) when it is there, else trained and cached.  On the CPU, two or more
-    missing runs train at once in up to ``workers`` processes (default: one per
-    core); elsewhere, or with ``workers=1``, one after the other in this process
-    (with ``build_args``' callbacks and progress bar, which workers do not show).
+    ``build(recipe, device=device, **build_args)`` makes an untrained trainer; a run
+    made here trains it (with ``build_args``' callbacks and progress bar), a run
+    made in a worker trains ``build(recipe, device="cpu")`` and is loaded into one.
     """
-    recipes = list(recipes)
-    # Dropout draws from PyTorch's global generator, which each build seeds: remember
-    # its state after each build, so a run trained here draws what a worker (which
-    # builds one trainer and trains it) draws.
-    trainers, rng_states = [], []
-    for recipe in recipes:
-        trainers.append(build(recipe, device=device, **build_args))
-        rng_states.append(torch.get_rng_state())
-    paths = [cache_path(kind, asdict(recipe)) for recipe in recipes]
-    missing = []
-    for i, (trainer, path) in enumerate(zip(trainers, paths)):
+    def run(recipe: Any) -> GANTrainer:
+        trainer = build(recipe, device=device, **build_args)
+        trainer.fit()
+        return trainer
+
+    def load(recipe: Any, path: Path) -> GANTrainer | None:
+        trainer = build(recipe, device=device, **build_args)
         try:
             trainer.load_checkpoint(path)
         except CheckpointError:
-            missing.append(i)
-    workers = os.cpu_count() or 1 if workers is None else int(workers)
-    if len(missing) > 1 and workers > 1 and str(device) == "cpu":
-        calls = [(train_and_save, (_name_of(build), _name_of(type(recipes[i])), asdict(recipes[i]), str(paths[i]))) for i in missing]
-        run_in_workers(calls, workers, [recipes[i].steps * recipes[i].batch_size for i in missing])
-        for i in missing:
-            trainers[i].load_checkpoint(paths[i])
-    else:
-        for i in missing:
-            torch.set_rng_state(rng_states[i])
-            trainers[i].fit()
-            trainers[i].save_checkpoint(paths[i], recipe=asdict(recipes[i]))
-    return trainers
+            return None
+        return trainer
+
+    return cached_runs(
+        kind, recipes, run, save_trainer, load, workers=workers, device=device,
+        cost=lambda r: r.steps * r.batch_size, worker=(fit_new, (build,)),
+    )
+
+
+def fit_new(build: str, recipe: Any) -> GANTrainer:
+    """What a worker of :func:`trained` makes: the recipe's trainer, built on the CPU
+    by the function named ``build`` and trained."""
+    trainer = _resolve(build)(recipe, device="cpu")
+    trainer.fit()
+    return trainer
+
+
+def save_trainer(trainer: GANTrainer, recipe: Any, path: Path) -> None:
+    """Write a trained trainer to its cache file, the recipe inside."""
+    trainer.save_checkpoint(path, recipe=asdict(recipe))
 
 
 def _resolve(name: str) -> Any:
     module, _, attribute = name.partition(":")
     return getattr(importlib.import_module(module), attribute)
-
-
-def train_and_save(build: str, recipe_type: str, settings: dict[str, Any], path: str) -> None:
-    """What a worker of :func:`trained` runs: build the recipe's trainer on the CPU,
-    train it and save it to ``path`` (its file in the model cache)."""
-    recipe = _resolve(recipe_type)(**settings)
-    trainer = _resolve(build)(recipe, device="cpu")
-    trainer.fit()
-    trainer.save_checkpoint(path, recipe=settings)
 
 
 def _worker(job_file: str) -> int:
