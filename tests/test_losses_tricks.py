@@ -582,12 +582,12 @@ def test_feature_matching_loss():
     assert not all(torch.equal(a, b) for a, b in zip(g_before, t.generator.parameters()))
 
 
-def test_feature_matching_needs_features():
+def test_feature_matching_needs_features_and_says_so_when_the_trainer_is_built():
     seed_everything(0)
     plain_d = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
     with pytest.raises(ValueError, match="features") as err:
-        make_trainer(tricks=[FeatureMatching()], d=plain_d).fit(1)
-    assert "\n" not in str(err.value)
+        make_trainer(tricks=[FeatureMatching()], d=plain_d)  # refused before any step
+    assert "\n" not in str(err.value) and "Sequential" in str(err.value)
 
 
 def test_gradient_clipping_clips():

@@ -134,6 +134,9 @@ class GANTrainer:
         self.discriminator = discriminator.to(self.device)
         for part in role("build"):
             self.discriminator = part.build(self.discriminator)
+        for trick in tricks:  # networks a trick cannot act on are refused now, not at its first step
+            if callable(check := getattr(trick, "check", None)):
+                check(self.discriminator)
         self.rates = (cfg.lr_d or cfg.lr, cfg.lr_g or cfg.lr)
         for part in role("rates"):
             self.rates = part.rates(*self.rates)

@@ -66,6 +66,10 @@ class Trick:
     name = "trick"
     acts_on = "nothing"
 
+    def check(self, discriminator: nn.Module) -> None:
+        """Refuse, with one ``ValueError``, a discriminator this trick cannot act on;
+        the trainer asks when it is built, before the first step."""
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
@@ -129,9 +133,11 @@ class FeatureMatching(Trick):
 
     name, acts_on = "feature_matching", "g_objective"
 
+    def check(self, discriminator):  # noqa: D102
+        _check(callable(getattr(discriminator, "features", None)), f"feature matching needs a discriminator with a features() method; {type(discriminator).__name__} has none")
+
     def g_loss(self, duels, draws, see):  # noqa: D102
         duel = duels[0]
-        _check(hasattr(duel.discriminator, "features"), "feature matching needs a discriminator with a features() method")
         batch = draws.real()
         real, real_cond = (batch[0], (batch[1],)) if isinstance(batch, (tuple, list)) else (batch, ())
         with torch.no_grad():
