@@ -14,8 +14,8 @@ import torch
 
 import modules.evaluation.feature_metrics
 import modules.experiments.dcgan
+from script_recipes import recipe_presets
 from conftest import run_script, script_path
-from lesson_checks import constants
 from modules.data.synthetic import GaussianTarget, normal_noise
 from modules.evaluation.feature_metrics import generated_images
 from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS, build_gan
@@ -114,12 +114,7 @@ def test_the_image_gans_keep_nine_generators_and_conditional_samples_follow_labe
 def test_conditional_gan_constants_match_the_shared_presets():
     """gan_metrics.py evaluates the conditional GAN that conditional_gan.py caches,
     found under modules.experiments.dcgan.CONDITIONAL_PRESETS: the two must describe one recipe."""
-    values = constants("conditional_gan")
-    names = {"dataset": "DATASET", "image_size": "IMAGE_SIZE", "latent_dim": "LATENT_DIM", "width": "WIDTH",
-             "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "steps": "STEPS", "ema_decay": "EMA_DECAY", "seed": "SEED"}  # fmt: skip
-    full = {field: values[const] for field, const in names.items()}
-    docs = {**full, **values["DOCS_PRESET"]}
-    for preset, values in (("full", full), ("docs", docs)):
+    for preset, values in recipe_presets("conditional_gan").items():  # the flags' defaults in each preset
         recipe = asdict(CONDITIONAL_PRESETS[preset])
         assert recipe["conditional"] is True
         assert {k: recipe[k] for k in values} == values, preset
