@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from conftest import GALLERY, ROOT, run_script, script_path
+from course import GALLERY, ROOT, run_script, script_path
 
 FIGURE = re.compile(r"^\s*\.\.\s+figure::\s+/auto_examples/(\w+)/images/named/(\w+)-(\w+)\.png\s*$", re.M)
 ANIMATION = re.compile(r"^\s*:file:\s+\.\./auto_examples/(\w+)/images/named/(\w+)-(\w+)\.html\s*$", re.M)

@@ -14,7 +14,7 @@ import torch
 
 import modules.evaluation.feature_metrics
 import modules.experiments.dcgan
-from conftest import run_script, script_path
+from course import run_script, script_path
 from lesson_checks import constants
 from modules.data.synthetic import GaussianTarget, normal_noise
 from modules.evaluation.feature_metrics import generated_images

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import run_script
+from course import run_script
 from lesson_checks import constants
 from modules.experiments.dcgan import DCGAN_PRESETS
 

@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, script_path
+from course import ROOT, script_path
 from lesson_checks import (
     check_course_format,
     check_decimals_are_checked,

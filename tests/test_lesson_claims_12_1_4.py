@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT, script_path
+from course import ROOT, script_path
 from lesson_checks import (
     FLAG,
     check_decimals_are_checked,

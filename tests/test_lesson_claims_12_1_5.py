@@ -28,7 +28,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, run_script, script_path
+from course import ROOT, run_script, script_path
 from lesson_checks import (
     check_decimals_are_checked,
     check_defined_nowhere_else,

@@ -22,7 +22,7 @@ import re
 import pytest
 import torch
 
-from conftest import ROOT, script_path
+from course import ROOT, script_path
 from lesson_checks import (
     check_decimals_are_checked,
     check_downloads_and_example_links,

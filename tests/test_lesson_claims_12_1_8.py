@@ -23,7 +23,7 @@ import re
 import pytest
 import torch
 
-from conftest import ROOT
+from course import ROOT
 from lesson_checks import (
     check_course_format,
     check_decimals_are_checked,

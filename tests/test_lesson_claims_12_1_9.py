@@ -30,7 +30,7 @@ import io
 import re
 from types import SimpleNamespace
 
-from conftest import ROOT, run_script, script_path
+from course import ROOT, run_script, script_path
 from lesson_checks import (
     check_course_format,
     check_decimals_are_checked,

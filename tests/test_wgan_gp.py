@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import run_script, script_path
+from course import run_script, script_path
 from modules.data.synthetic import normal_noise
 from modules.data.images import load_image_dataset
 from modules.evaluation.feature_metrics import frechet_distance
