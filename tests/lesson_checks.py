@@ -583,3 +583,35 @@ def prints(script: str, marker: str) -> bool:
                 if any(_starts(text, start + pieces[i + 1:]) for text in wanted):
                     return True
     return False
+
+
+SYMBOLS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
+MIRRORED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+
+
+def comparisons(script: str) -> set[tuple[str, str, object]]:
+    """``(name, operator, value)`` of every comparison of a name (or attribute) with a
+    literal in ``script``, the name on the left (``0.9 < x`` is ``("x", ">", 0.9)``)."""
+    found = set()
+    for node in ast.walk(ScriptTree.of(script).tree):
+        if not isinstance(node, ast.Compare) or len(node.ops) != 1 or type(node.ops[0]) not in SYMBOLS:
+            continue
+        left, right, op = node.left, node.comparators[0], SYMBOLS[type(node.ops[0])]
+        if isinstance(left, ast.Constant):
+            left, right, op = right, left, MIRRORED[op]
+        if isinstance(right, ast.Constant) and isinstance(left, (ast.Name, ast.Attribute)):
+            found.add((ast.unparse(left), op, right.value))
+    return found
+
+
+def literal_calls(script: str, name: str) -> list[tuple]:
+    """The positional arguments of every call of ``name`` (``name(...)`` or
+    ``x.name(...)``) in ``script``, literal ones as values, others as None."""
+
+    def value(node):
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            return None
+
+    return [tuple(value(arg) for arg in call.args) for call in ScriptTree.of(script).calls(name)]
