@@ -26,6 +26,7 @@ import ast
 import importlib
 import inspect
 import re
+import textwrap
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -615,3 +616,90 @@ def literal_calls(script: str, name: str) -> list[tuple]:
             return None
 
     return [tuple(value(arg) for arg in call.args) for call in ScriptTree.of(script).calls(name)]
+
+
+def tree_of(code) -> ScriptTree:
+    """The syntax tree of a gallery script (by name) or of a module, class or function
+    of the course (by object)."""
+    if isinstance(code, str):
+        return ScriptTree.of(code)
+    return ScriptTree(textwrap.dedent(inspect.getsource(code)))
+
+
+def call_sites(code, name: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    """``(arguments, keywords)`` of every call of ``name`` in ``code`` (see
+    :func:`tree_of`), each argument as Python source in one canonical layout
+    (``ast.unparse``): compare with what you expect, whatever the spacing, quoting and
+    keyword order of the script."""
+    return [
+        (tuple(ast.unparse(a) for a in call.args), {k.arg: ast.unparse(k.value) for k in call.keywords if k.arg})
+        for call in tree_of(code).calls(name)
+    ]
+
+
+def calls_with(code, name: str, *args: str, **keywords: str) -> bool:
+    """Whether ``code`` calls ``name`` with these positional arguments (leading ones) and
+    at least these keywords, each written as Python source (canonical layout)."""
+    canonical = lambda text: ast.unparse(ast.parse(text, mode="eval").body)  # noqa: E731
+    want_args = tuple(canonical(a) for a in args)
+    want_keywords = {k: canonical(v) for k, v in keywords.items()}
+    return any(
+        found[: len(want_args)] == want_args and want_keywords.items() <= found_keywords.items()
+        for found, found_keywords in call_sites(code, name)
+    )
+
+
+def loops(code) -> set[tuple[str, str]]:
+    """``(target, iterable)`` of every ``for`` loop in ``code``, as canonical source."""
+    return {(ast.unparse(n.target), ast.unparse(n.iter)) for n in ast.walk(tree_of(code).tree) if isinstance(n, ast.For)}
+
+
+def assignments(code) -> dict[str, list[str]]:
+    """What each plain name is assigned in ``code``, as canonical source."""
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(tree_of(code).tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(ast.unparse(node.value))
+    return found
+
+
+def names_used(code) -> set[str]:
+    """Every name and attribute name ``code`` refers to, and every module it imports."""
+    names = set()
+    for node in ast.walk(tree_of(code).tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
+def string_constants(code) -> set[str]:
+    """Every string literal of ``code`` (and every literal part of its f-strings)."""
+    return {n.value for n in ast.walk(tree_of(code).tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def writes_line(code, line: str, values: dict[str, object]) -> bool:
+    """Whether an f-string of ``code`` makes ``line`` when each of its fields (Python
+    source, canonical layout, e.g. ``"args.lr"``) takes its value in ``values``."""
+    for node in ast.walk(tree_of(code).tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        parts = []
+        for piece in node.values:
+            if isinstance(piece, ast.Constant):
+                parts.append(str(piece.value))
+                continue
+            key = ast.unparse(piece.value)
+            if key not in values:
+                break
+            spec = "".join(str(p.value) for p in piece.format_spec.values) if piece.format_spec else ""
+            parts.append(format(values[key], spec))
+        else:
+            if "".join(parts) == line:
+                return True
+    return False
