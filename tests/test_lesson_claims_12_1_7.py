@@ -34,12 +34,13 @@ TOO_FEW = (
     "(see --samples, --real-images, --k, --sizes)"
 )
 
+
 def lesson_text() -> str:
     return LESSON.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------
-# Numbers come from the build
+# The Quick Start
 # --------------------------------------------------------------------------------------
 def test_quick_start_shows_the_training_table():
     quick = section(lesson_text(), "Quick Start", "Core Concepts")
