@@ -650,8 +650,12 @@ def calls_with(code, name: str, *args: str, **keywords: str) -> bool:
 
 
 def loops(code) -> set[tuple[str, str]]:
-    """``(target, iterable)`` of every ``for`` loop in ``code``, as canonical source."""
-    return {(ast.unparse(n.target), ast.unparse(n.iter)) for n in ast.walk(tree_of(code).tree) if isinstance(n, ast.For)}
+    """``(target, iterable)`` of every ``for`` loop and comprehension ``for`` in ``code``,
+    as canonical source."""
+    return {
+        (ast.unparse(n.target), ast.unparse(n.iter))
+        for n in ast.walk(tree_of(code).tree) if isinstance(n, (ast.For, ast.comprehension))
+    }
 
 
 def assignments(code) -> dict[str, list[str]]:
