@@ -57,6 +57,12 @@ def test_the_decimals_that_are_no_settings_are_checked_here():
         assert said in text, said
 
 
+def test_the_lesson_shows_the_scripts_output():
+    """Six output blocks at least are mode_collapse.py's (the shared check lets one be
+    stabilization.py's)."""
+    assert lesson_text().count(".. build-output:: mode_collapse") >= 6
+
+
 def test_published_numbers_the_prose_restates_are_the_scripts():
     published = published_table()
     assert set(published) == {"GAN", "Unrolled GAN", "VEEGAN"}
