@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from conftest import script_path
+from course import script_path
 
 
 def _constants(tree: ast.Module) -> dict[str, Any]:

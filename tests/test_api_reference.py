@@ -27,7 +27,7 @@ from urllib.parse import unquote
 import pytest
 
 import modules
-from conftest import ROOT
+from course import ROOT
 
 WALK = [(m.name.removeprefix("modules."), m.ispkg) for m in pkgutil.walk_packages(modules.__path__, prefix="modules.")]
 MODULES = sorted(name for name, _ in WALK)  # "data", "game", "game.loop", ...

@@ -26,7 +26,7 @@ from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.runtime import seed_everything
-from conftest import ROOT
+from course import ROOT
 
 NOISE_1D = functools.partial(normal_noise, dim=1)
 LATENT = 8

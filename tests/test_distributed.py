@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ROOT, script_path
+from course import ROOT, script_path
 from modules.game import distributed
 from modules.data.synthetic import normal_noise, ring_of_gaussians
 from modules.data.images import ImageDataset, load_image_dataset

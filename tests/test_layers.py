@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from course import ROOT
 
 PACKAGE = ROOT / "modules"
 

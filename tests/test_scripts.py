@@ -23,7 +23,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import ROOT, run_script, script_path
+from course import ROOT, run_script, script_path
 from lesson_checks import (
     check_course_format,
     check_decimals_are_checked,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_script
+from course import run_script
 
 DOCS = ("--preset", "docs")
 @pytest.mark.slow

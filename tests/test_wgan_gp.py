@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch import nn
 
+from course import run_script, script_path
 from script_recipes import recipe_presets
-from conftest import run_script, script_path
 from modules.data.synthetic import normal_noise
 from modules.data.images import load_image_dataset
 from modules.evaluation.feature_metrics import frechet_distance
