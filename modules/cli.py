@@ -22,23 +22,28 @@ Introduced in lesson 12.1.1 (GAN Architecture).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
+from types import SimpleNamespace, UnionType
 from typing import Any
 
-from .checkpoints import CheckpointError
-from .image_data import DatasetUnavailable
-from .models import check_image_size
-from .game.history import History
-from .game.loop import GANTrainer
-from .game.runtime import TrainingDiverged, resolve_device
+from modules.storage.checkpoints import CheckpointError
+from modules.data.images import DatasetUnavailable
+from modules.networks.dcgan import check_image_size
+from modules.game.history import History
+from modules.game.loop import GANTrainer
+from modules.game.runtime import TrainingDiverged, resolve_device
 
 __all__ = [
     "Option",
+    "setting",
+    "recipe_flags",
+    "recipe_from_args",
     "parse_script_args",
     "positive",
     "at_least",
@@ -52,6 +57,7 @@ __all__ = [
     "fail",
     "or_exit",
     "train_or_exit",
+    "DIVERGED",
 ]
 
 PRESETS = ("docs", "full")
@@ -172,6 +178,60 @@ class Option:
         return self.flag or "--" + self.name.replace("_", "-")
 
 
+def setting(default: Any, help: str, check: Callable[[Any], str | None] | None = None, *, choices: Sequence[Any] | None = None) -> Any:
+    """A field of a recipe (a frozen dataclass) that a script may expose as a flag,
+    declared once: its default, its help text and its check.  Its type is the field's
+    annotation.  :func:`recipe_flags` makes the flags of a script from these; the
+    script's top-of-file constants give their defaults and its ``DOCS_PRESET`` their
+    docs-preset values::
+
+        lr: float = setting(2e-4, "Adam learning rate (both players)", positive)
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "check": check, "choices": choices})
+
+
+def _flag_type(annotation: Any) -> Callable[[str], Any]:
+    """``float`` for ``float``, ``str`` for ``str | None``: what argparse converts to."""
+    if isinstance(annotation, UnionType) or typing.get_origin(annotation) is typing.Union:
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(kinds) == 1:
+            return kinds[0]
+    if annotation in (int, float, str):
+        return annotation
+    raise TypeError(f"a flag cannot be made for a setting of type {annotation!r}")
+
+
+def recipe_flags(recipe_type: type, helps: Mapping[str, str] | None = None, **defaults: Any) -> list[Option]:
+    """The flags of the recipe settings a script exposes, in the order given: each
+    keyword names a :func:`setting` of ``recipe_type`` and gives the flag's default
+    (the script's constant).  Type, help and check come from the recipe; ``helps``
+    rewords a help text where a script's context says more (``{"lr": "Adam learning
+    rate of the classic losses"}``)."""
+    hints = typing.get_type_hints(recipe_type)
+    declared = {f.name: f for f in dataclasses.fields(recipe_type) if "help" in f.metadata}
+    options = []
+    for name, default in defaults.items():
+        if name not in declared:
+            raise ValueError(f"{recipe_type.__name__} declares no setting {name!r}; settings: {', '.join(declared)}")
+        meta = declared[name].metadata
+        helptext = (helps or {}).get(name, meta["help"])
+        options.append(Option(name, default, _flag_type(hints[name]), helptext, meta["check"], meta["choices"]))
+    return options
+
+
+def recipe_from_args(recipe_type: type, args: Any, **overrides: Any) -> Any:
+    """The recipe a script's parsed flags describe: every field of ``recipe_type`` the
+    flags name (``--seed`` included), the recipe's defaults for the rest, then
+    ``overrides``.  Settings the recipe refuses (a ``ValueError`` from the recipe
+    itself, such as a batch that packs of 4 do not divide) end the script with one
+    line and exit status 2."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(recipe_type) if hasattr(args, f.name)}
+    try:
+        return recipe_type(**{**given, **overrides})
+    except ValueError as err:
+        fail(str(err))
+
+
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's default prints usage too
         fail(message.replace("\n", " "), self.prog)
@@ -256,23 +316,30 @@ def parse_script_args(
     return SimpleNamespace(**values)
 
 
+#: The exit status of a script whose training diverged (a NaN or inf loss), whichever
+#: way it trained (here, in worker processes, from a recipe's cache); bad input is 2.
+DIVERGED = 1
+
+
 def or_exit(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)``; when it fails because of the user's input (data
-    that cannot be loaded, an unusable checkpoint), print one line on stderr and exit
-    with status 2 instead of a traceback."""
+    """``function(*args, **kwargs)``, the one way a script runs what may fail:
+
+    * input the user gave that cannot be used (data that cannot be loaded, an
+      unusable checkpoint) ends the script with one line on stderr and exit status 2;
+    * a run that diverged (NaN or inf loss: :class:`~modules.game.runtime.TrainingDiverged`,
+      raised by the loop here or passed on from a worker process) ends it with one
+      line and exit status :data:`DIVERGED`, instead of a traceback and garbage plots.
+    """
     try:
         return function(*args, **kwargs)
     except (DatasetUnavailable, CheckpointError) as err:
         fail(str(err))
+    except TrainingDiverged as err:
+        prog = os.path.basename(sys.argv[0] or "script")
+        print(f"{prog}: {' '.join(str(err).split())}", file=sys.stderr)
+        raise SystemExit(DIVERGED) from None
 
 
 def train_or_exit(trainer: GANTrainer, num_epochs: int | None = None) -> History:
-    """``trainer.fit(num_epochs)``, but a diverged run (NaN or inf loss) ends the script
-    with one clear line on stderr and exit status 1 instead of a traceback and garbage
-    plots."""
-    try:
-        return trainer.fit(num_epochs)
-    except TrainingDiverged as err:
-        prog = os.path.basename(sys.argv[0] or "script")
-        print(f"{prog}: {err}", file=sys.stderr)
-        raise SystemExit(1) from None
+    """``trainer.fit(num_epochs)`` under :func:`or_exit`."""
+    return or_exit(trainer.fit, num_epochs)

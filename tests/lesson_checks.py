@@ -5,8 +5,8 @@ and every sentence that interprets a run rests on a gate (``lesson_gates/``).  W
 every lesson is otherwise checked for in the same way lives here:
 
 * text: :func:`block`, :func:`normalised`, :func:`one_line`, :func:`section`;
-* figures: :func:`shown_figures`, :func:`draws_label`, :func:`directive_block` and
-  :func:`check_figure_is_drawn` (the caption names the docs preset);
+* figures: :func:`shown_figures`, :func:`directive_block` and :func:`check_figure_is_drawn`
+  (the script draws it, see :func:`draws`; the caption names the docs preset);
 * links: :func:`check_downloads_and_example_links`;
 * flags: :func:`scripts_named`, :func:`mentioned_flags`, :func:`has_flag`,
   :func:`help_texts` and :func:`check_flags_exist`;
@@ -15,17 +15,22 @@ every lesson is otherwise checked for in the same way lives here:
   :func:`check_references`;
 * numbers and format: :func:`check_decimals_are_checked` (every decimal left in the
   prose is a known setting) and :func:`check_course_format`;
-* scripts' settings: :func:`constants`.
+* scripts' settings: :func:`constants`;
+* what a script records, prints and draws, read from its syntax tree:
+  :func:`recorded_names`, :func:`records`, :func:`prints`, :func:`draws`.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import re
+import textwrap
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from conftest import GALLERY, ROOT, run_script, script_path
+from course import GALLERY, ROOT, run_script, script_path
 
 FIGURE = re.compile(r"^\s*\.\.\s+figure::\s+/auto_examples/(\w+)/images/named/(\w+)-(\w+)\.png\s*$", re.M)
 ANIMATION = re.compile(r"^\s*:file:\s+\.\./auto_examples/(\w+)/images/named/(\w+)-(\w+)\.html\s*$", re.M)
@@ -94,19 +99,6 @@ def shown_figures(text: str, *, animations: bool = False) -> list[tuple[str, str
     return refs
 
 
-def draws_label(source: str, label: str, *, loop_over: Sequence[str] = ()) -> bool:
-    """Whether the script passes ``label`` to a plotting function: literally, or, for
-    each ``name`` of ``loop_over`` (say ``("ring", "grid")``), as
-    ``label=f"<prefix>_{name}"`` inside ``for name in ("ring", "grid"):``."""
-    if f'label="{label}"' in source:
-        return True
-    if not loop_over:
-        return False
-    match = re.fullmatch(rf"(\w+?)_({'|'.join(map(re.escape, loop_over))})", label)
-    loop = "for name in (" + ", ".join(f'"{name}"' for name in loop_over) + "):"
-    return bool(match and f'label=f"{match.group(1)}_{{name}}"' in source and loop in source)
-
-
 def check_figure_is_drawn(
     lesson: Path,
     folder: str,
@@ -114,18 +106,17 @@ def check_figure_is_drawn(
     label: str,
     *,
     own_folder: str | None = None,
-    loop_over: Sequence[str] = (),
     caption: bool = True,
 ) -> str | None:
     """The figure ``<folder>/<script>-<label>`` the lesson shows is drawn by
-    ``gallery/<folder>/<script>.py`` (in ``own_folder`` where given), and, with
-    ``caption``, its caption says the docs preset drew it.  Returns the caption, on one
-    lower-case line (None without ``caption``)."""
+    ``gallery/<folder>/<script>.py`` (in ``own_folder`` where given; see :func:`draws`),
+    and, with ``caption``, its caption says the docs preset drew it.  Returns the
+    caption, on one lower-case line (None without ``caption``)."""
     if own_folder is not None:
         assert folder == own_folder, f"{lesson.name} shows a figure of {folder}, not of {own_folder}"
     source = GALLERY / folder / f"{script}.py"
     assert source.is_file(), f"{lesson.name} shows a figure of {folder}/{script}.py, which does not exist"
-    assert draws_label(read(source), label, loop_over=loop_over), f"{script}.py draws no figure labelled {label!r}"
+    assert draws(script, label), f"{script}.py draws no figure labelled {label!r}"
     if not caption:
         return None
     text = one_line(directive_block(read(lesson), f"{script}-{label}.png"))
@@ -322,3 +313,397 @@ def constants(script: str) -> dict:
             except ValueError:
                 pass
     return values
+
+
+# --------------------------------------------------------------------------------------
+# What a script records, prints and draws, read from its syntax tree (not its text, so
+# its layout, quoting and argument order do not matter)
+# --------------------------------------------------------------------------------------
+ANY = r"\w+"  # what a name field nothing pins down may be
+
+
+class ScriptTree:
+    """A gallery script's syntax tree, with what the checks below need to resolve the
+    names a ``record`` call or a ``label=`` builds: the ``for`` loops around a call,
+    the module's literal constants and the calls of its own functions."""
+
+    def __init__(self, source: str):
+        self.tree = ast.parse(source)
+        self.parent: dict[ast.AST, ast.AST] = {}
+        for node in ast.walk(self.tree):
+            for child in ast.iter_child_nodes(node):
+                self.parent[child] = node
+        self.literals: dict[str, ast.AST] = {}  # NAME = <literal display> at the top level
+        for node in self.tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if isinstance(node.value, (ast.Dict, ast.Tuple, ast.List, ast.Set)):
+                    self.literals[node.targets[0].id] = node.value
+
+    @classmethod
+    def of(cls, script: str) -> "ScriptTree":
+        return cls(read(script_path(script)))
+
+    def calls(self, name: str) -> list[ast.Call]:
+        """Every call of the function ``name`` (``name(...)`` or ``x.name(...)``)."""
+        return [
+            node for node in ast.walk(self.tree) if isinstance(node, ast.Call)
+            and (getattr(node.func, "id", None) == name or getattr(node.func, "attr", None) == name)
+        ]
+
+    def ancestors(self, node: ast.AST):
+        while node in self.parent:
+            node = self.parent[node]
+            yield node
+
+    # -- literal values -------------------------------------------------------------
+    def display(self, node: ast.AST) -> ast.AST | None:
+        """The literal display ``node`` is, or names at the top level."""
+        if isinstance(node, ast.Name):
+            return self.literals.get(node.id)
+        if isinstance(node, ast.Subscript):  # TABLE[x]: any of the table's values
+            table = self.display(node.value)
+            return ast.Tuple(elts=list(table.values), ctx=ast.Load()) if isinstance(table, ast.Dict) else None
+        return node if isinstance(node, (ast.Dict, ast.Tuple, ast.List, ast.Set)) else None
+
+    def strings(self, node: ast.AST) -> list[str] | None:
+        """The strings ``node`` may be, when they are all written in the script."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.Subscript):
+            table = self.display(node)
+            if table is not None:
+                return self.strings(table)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            found = [self.strings(elt) for elt in node.elts]
+            return None if any(f is None for f in found) else [s for f in found for s in f]
+        return None
+
+    def loop_values(self, name: str, at: ast.AST) -> list[ast.AST] | None:
+        """The expressions a loop variable ``name`` takes at ``at``, when the ``for``
+        (or comprehension) that binds it iterates over a literal display: ``for x in
+        ("a", "b")``, ``for x, y in (("a", 1), ...)``, ``for x, y in zip(("a", ...), ...)``,
+        ``for k, v in TABLE.items()`` (the keys), ``for x in TABLE``."""
+        for node in self.ancestors(at):
+            loops = [node] if isinstance(node, ast.For) else getattr(node, "generators", [])
+            for loop in loops:
+                target, iterable = loop.target, loop.iter
+                if isinstance(target, ast.Name) and target.id == name:
+                    index = None
+                elif isinstance(target, ast.Tuple) and any(getattr(t, "id", None) == name for t in target.elts):
+                    index = [getattr(t, "id", None) for t in target.elts].index(name)
+                else:
+                    continue
+                return self.iterated(iterable, index)
+        return None
+
+    def iterated(self, iterable: ast.AST, index: int | None) -> list[ast.AST] | None:
+        if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", None) == "zip" and index is not None:
+            return self.iterated(iterable.args[index], None) if index < len(iterable.args) else None
+        if isinstance(iterable, ast.Call) and getattr(iterable.func, "attr", None) in ("items", "keys"):
+            if iterable.func.attr == "keys" or index == 0:
+                table = self.display(iterable.func.value)
+                if isinstance(table, ast.Dict):
+                    return list(table.keys)
+                if isinstance(table, ast.Tuple):  # TABLE[x].items(): TABLE's values are dicts
+                    inner = [self.display(v) for v in table.elts]
+                    if all(isinstance(d, ast.Dict) for d in inner):
+                        return [k for d in inner for k in d.keys]
+            return None
+        items = self.display(iterable)
+        if isinstance(items, ast.Dict):
+            items = ast.Tuple(elts=list(items.keys), ctx=ast.Load())
+        if not isinstance(items, (ast.Tuple, ast.List, ast.Set)):
+            return None
+        if index is None:
+            return list(items.elts)
+        if all(isinstance(e, (ast.Tuple, ast.List)) and len(e.elts) > index for e in items.elts):
+            return [e.elts[index] for e in items.elts]
+        return None
+
+    def arguments_for(self, name: str, at: ast.AST) -> list[ast.AST] | None:
+        """What the script passes for ``name`` when it is a parameter of the function
+        around ``at``: the arguments of every call of that function."""
+        for node in self.ancestors(at):
+            if isinstance(node, ast.FunctionDef):
+                params = [a.arg for a in node.args.args]
+                if name not in params:
+                    return None
+                index, found = params.index(name), []
+                for call in self.calls(node.name):
+                    keyword = [k.value for k in call.keywords if k.arg == name]
+                    found += keyword or call.args[index : index + 1]
+                return found or None
+        return None
+
+    # -- names built from strings ---------------------------------------------------
+    def pattern(self, node: ast.AST, field: str = ANY) -> str | None:
+        """A regular expression for the strings ``node`` builds: a literal, an f-string
+        whose fields are loop variables over literals, parameters given literals or
+        lookups in a literal table (others match ``field``), their sums, and
+        ``.replace(old, new)`` of them.  None for what is no string built here."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return re.escape(node.value)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(re.escape(str(value.value)))
+                else:
+                    parts.append(self.value_pattern(value.value, value, field) if value.format_spec is None else field)
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.pattern(node.left, field), self.pattern(node.right, field)
+            left = self.value_pattern(node.left, node, field) if left is None else left
+            right = self.value_pattern(node.right, node, field) if right is None else right
+            return left + right
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "replace" and len(node.args) == 2:
+            inner = self.pattern(node.func.value, field)
+            old, new = (self.strings(a) for a in node.args)
+            if inner is None or not (old and new):
+                return inner
+            return inner.replace(re.escape(old[0]), re.escape(new[0]))
+        if isinstance(node, (ast.Name, ast.Subscript)):
+            found = self.value_pattern(node, node, None)
+            return found
+        return None
+
+    def value_pattern(self, node: ast.AST, at: ast.AST, field: str | None) -> str | None:
+        """The strings an expression inside a name may be, as a regular expression."""
+        options = None
+        if isinstance(node, ast.Name):
+            options = self.loop_values(node.id, at) or self.arguments_for(node.id, at)
+        elif isinstance(node, (ast.Subscript, ast.Constant, ast.JoinedStr)):
+            options = [node]
+        if options:
+            found = []
+            for option in options:
+                strings = self.strings(option)
+                if strings is not None:
+                    found += [re.escape(s) for s in strings]
+                else:
+                    inner = self.pattern(option, field or ANY) if isinstance(option, (ast.JoinedStr, ast.BinOp)) else None
+                    if inner is None:
+                        return field
+                    found.append(inner)
+            return "(?:" + "|".join(found) + ")"
+        return field
+
+
+def recorded_names(script: str) -> list[re.Pattern]:
+    """The names ``script`` records (the first argument of each ``record(...)`` call), as
+    patterns: loop variables over literals and the script's own tables are expanded,
+    other fields of an f-string match a word."""
+    tree = ScriptTree.of(script)
+    patterns = [tree.pattern(call.args[0]) for call in tree.calls("record") if call.args]
+    return [re.compile(p) for p in patterns if p is not None]
+
+
+def records(script: str, name: str) -> bool:
+    """Whether ``script`` records a value called ``name``."""
+    return any(p.fullmatch(name) for p in recorded_names(script))
+
+
+def draws(script: str, label: str) -> bool:
+    """Whether ``script`` draws a figure labelled ``label``: a call passes it as
+    ``label=`` (a literal, or an f-string over a loop's literal values), or calls a
+    plotting function of the course, whose ``label`` defaults to it, without one."""
+    tree = ScriptTree.of(script)
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in tree.tree.body if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("modules.")
+        for alias in node.names
+    }
+    for call in (n for n in ast.walk(tree.tree) if isinstance(n, ast.Call)):
+        given = [k.value for k in call.keywords if k.arg == "label"]
+        if given:
+            built = tree.pattern(given[0], field="(?!)")  # a field nothing pins down matches nothing
+            if built is not None and re.fullmatch(built, label):
+                return True
+        elif getattr(call.func, "id", None) in imported:
+            function = getattr(importlib.import_module(imported[call.func.id]), call.func.id)
+            try:
+                default = inspect.signature(function).parameters.get("label")
+            except (TypeError, ValueError):
+                continue
+            if default is not None and default.default == label:
+                return True
+    return False
+
+
+FIELD, PADDED = 0, 1  # a field filled in at run time: a value, or a value padded to a width
+
+
+def string_templates(script: str) -> list[list[str | int]]:
+    """Each string the script writes (but its docstrings) as pieces: literal text, and
+    :data:`FIELD` or :data:`PADDED` (a field with a format spec) for a field filled in
+    at run time."""
+    tree = ScriptTree.of(script)
+    docstrings = {
+        id(node.body[0].value) for node in ast.walk(tree.tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+        and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    inside_fstring = {id(v) for node in ast.walk(tree.tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    templates = []
+    for node in ast.walk(tree.tree):
+        if isinstance(node, ast.JoinedStr):
+            templates.append([
+                v.value if isinstance(v, ast.Constant) else PADDED if v.format_spec is not None else FIELD for v in node.values
+            ])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings | inside_fstring:
+            templates.append([node.value])
+    return templates
+
+
+def _starts(text: str, pieces: list[str | int], matched: int = 0) -> bool:
+    """Whether ``text`` is the start of a string made of ``pieces`` (a field stands for
+    a value without spaces, a padded one may have spaces around it), with at least one
+    literal character matched."""
+    if not text:
+        return matched > 0
+    if not pieces:
+        return False
+    piece, rest = pieces[0], pieces[1:]
+    if piece in (FIELD, PADDED):
+        value = r"\s*\S*\s*" if piece == PADDED else r"\S*"
+        return any(_starts(text[k:], rest, matched) for k in range(len(text) + 1) if re.fullmatch(value, text[:k]))
+    if text.startswith(piece):
+        return _starts(text[len(piece):], rest, matched + len(piece))
+    return piece.startswith(text) and matched + len(text) > 0
+
+
+def prints(script: str, marker: str) -> bool:
+    """Whether a line the script writes can contain ``marker`` (or its part before a
+    run of two spaces): some string of the script, its fields filled in, has it,
+    starting in a literal part or at a field."""
+    wanted = {marker.strip(), re.split(r"\s{2,}", marker.strip())[0]}
+    for pieces in string_templates(script):
+        for i, piece in enumerate(pieces):
+            starts = [[piece]] if piece in (FIELD, PADDED) else [[piece[k:]] for k in range(len(piece))]
+            for start in starts:
+                if any(_starts(text, start + pieces[i + 1:]) for text in wanted):
+                    return True
+    return False
+
+
+SYMBOLS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
+MIRRORED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+
+
+def comparisons(script: str) -> set[tuple[str, str, object]]:
+    """``(name, operator, value)`` of every comparison of a name (or attribute) with a
+    literal in ``script``, the name on the left (``0.9 < x`` is ``("x", ">", 0.9)``)."""
+    found = set()
+    for node in ast.walk(ScriptTree.of(script).tree):
+        if not isinstance(node, ast.Compare) or len(node.ops) != 1 or type(node.ops[0]) not in SYMBOLS:
+            continue
+        left, right, op = node.left, node.comparators[0], SYMBOLS[type(node.ops[0])]
+        if isinstance(left, ast.Constant):
+            left, right, op = right, left, MIRRORED[op]
+        if isinstance(right, ast.Constant) and isinstance(left, (ast.Name, ast.Attribute)):
+            found.add((ast.unparse(left), op, right.value))
+    return found
+
+
+def literal_calls(script: str, name: str) -> list[tuple]:
+    """The positional arguments of every call of ``name`` (``name(...)`` or
+    ``x.name(...)``) in ``script``, literal ones as values, others as None."""
+
+    def value(node):
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            return None
+
+    return [tuple(value(arg) for arg in call.args) for call in ScriptTree.of(script).calls(name)]
+
+
+def tree_of(code) -> ScriptTree:
+    """The syntax tree of a gallery script (by name) or of a module, class or function
+    of the course (by object)."""
+    if isinstance(code, str):
+        return ScriptTree.of(code)
+    return ScriptTree(textwrap.dedent(inspect.getsource(code)))
+
+
+def call_sites(code, name: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    """``(arguments, keywords)`` of every call of ``name`` in ``code`` (see
+    :func:`tree_of`), each argument as Python source in one canonical layout
+    (``ast.unparse``): compare with what you expect, whatever the spacing, quoting and
+    keyword order of the script."""
+    return [
+        (tuple(ast.unparse(a) for a in call.args), {k.arg: ast.unparse(k.value) for k in call.keywords if k.arg})
+        for call in tree_of(code).calls(name)
+    ]
+
+
+def calls_with(code, name: str, *args: str, **keywords: str) -> bool:
+    """Whether ``code`` calls ``name`` with these positional arguments (leading ones) and
+    at least these keywords, each written as Python source (canonical layout)."""
+    canonical = lambda text: ast.unparse(ast.parse(text, mode="eval").body)  # noqa: E731
+    want_args = tuple(canonical(a) for a in args)
+    want_keywords = {k: canonical(v) for k, v in keywords.items()}
+    return any(
+        found[: len(want_args)] == want_args and want_keywords.items() <= found_keywords.items()
+        for found, found_keywords in call_sites(code, name)
+    )
+
+
+def loops(code) -> set[tuple[str, str]]:
+    """``(target, iterable)`` of every ``for`` loop and comprehension ``for`` in ``code``,
+    as canonical source."""
+    return {
+        (ast.unparse(n.target), ast.unparse(n.iter))
+        for n in ast.walk(tree_of(code).tree) if isinstance(n, (ast.For, ast.comprehension))
+    }
+
+
+def assignments(code) -> dict[str, list[str]]:
+    """What each plain name is assigned in ``code``, as canonical source."""
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(tree_of(code).tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(ast.unparse(node.value))
+    return found
+
+
+def names_used(code) -> set[str]:
+    """Every name and attribute name ``code`` refers to, and every module it imports."""
+    names = set()
+    for node in ast.walk(tree_of(code).tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
+def string_constants(code) -> set[str]:
+    """Every string literal of ``code`` (and every literal part of its f-strings)."""
+    return {n.value for n in ast.walk(tree_of(code).tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def writes_line(code, line: str, values: dict[str, object]) -> bool:
+    """Whether an f-string of ``code`` makes ``line`` when each of its fields (Python
+    source, canonical layout, e.g. ``"args.lr"``) takes its value in ``values``."""
+    for node in ast.walk(tree_of(code).tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        parts = []
+        for piece in node.values:
+            if isinstance(piece, ast.Constant):
+                parts.append(str(piece.value))
+                continue
+            key = ast.unparse(piece.value)
+            if key not in values:
+                break
+            spec = "".join(str(p.value) for p in piece.format_spec.values) if piece.format_spec else ""
+            parts.append(format(values[key], spec))
+        else:
+            if "".join(parts) == line:
+                return True
+    return False

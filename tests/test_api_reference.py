@@ -27,7 +27,7 @@ from urllib.parse import unquote
 import pytest
 
 import modules
-from conftest import ROOT
+from course import ROOT
 
 WALK = [(m.name.removeprefix("modules."), m.ispkg) for m in pkgutil.walk_packages(modules.__path__, prefix="modules.")]
 MODULES = sorted(name for name, _ in WALK)  # "data", "game", "game.loop", ...
@@ -137,7 +137,7 @@ def test_lesson_names_existing_api_entries(lesson):
 
 
 def test_generated_files_are_ignored_by_git():
-    for path in ("docs/_generated/api/modules.models.rst", "docs/_generated/backreferences/modules.models.DCGANGenerator.examples"):
+    for path in ("docs/_generated/api/modules.networks.dcgan.rst", "docs/_generated/backreferences/modules.networks.dcgan.DCGANGenerator.examples"):
         proc = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert proc.returncode == 0, f"{path} would not be ignored by git"
 
@@ -161,11 +161,11 @@ KNOWN = [
     ("game.loop", "GANTrainer", {"gan_architecture", "gan_patterns"}, all),
     # no script imports it: sphinx-gallery finds it in the executed scripts' variables
     # (trainer.ema_generator), so one of the scripts that use a trained DCGAN will do
-    ("models", "DCGANGenerator", {"dcgan_train", "dcgan_latent", "conditional_gan"}, any),
+    ("networks.dcgan", "DCGANGenerator", {"dcgan_train", "dcgan_latent", "conditional_gan"}, any),
     ("game.objective", "named_objective", {"gan_losses"}, all),
     ("game.terms", "GradientPenalty", {"wgan_gp"}, all),  # named in the script's text
     ("cli", "parse_script_args", importers("cli", "parse_script_args"), all),
-    ("toy2d", "ToyRecipe", importers("toy2d", "ToyRecipe"), all),
+    ("experiments.toy2d", "ToyRecipe", importers("experiments.toy2d", "ToyRecipe"), all),
 ]
 
 
@@ -186,8 +186,8 @@ def test_api_entry_shows_the_scripts_that_use_it(site, module_name, name, script
 @pytest.mark.slow
 def test_objects_no_script_uses_show_no_empty_gallery(site):
     """An object that no script uses has neither thumbnails nor a "Scripts that use" heading."""
-    text = api_page(site.html, "checkpoints").read_text(encoding="utf-8")
-    section = text[text.index('id="modules.checkpoints.source_fingerprint"') :]
+    text = api_page(site.html, "storage.checkpoints").read_text(encoding="utf-8")
+    section = text[text.index('id="modules.storage.checkpoints.source_fingerprint"') :]
     section = section[: section.find("<h2") if "<h2" in section else len(section)]
     assert "Scripts that use" not in section and "sphx-glr-thumbcontainer" not in section
 
@@ -217,8 +217,8 @@ def test_script_code_links_to_the_api(site):
 
 @pytest.mark.slow
 def test_generated_pages_stay_out_of_git(site):
-    assert (ROOT / API_DIR / "modules.models.rst").is_file()
-    assert (ROOT / "docs" / "_generated" / "backreferences" / "modules.models.DCGANGenerator.examples").is_file()
+    assert (ROOT / API_DIR / "modules.networks.dcgan.rst").is_file()
+    assert (ROOT / "docs" / "_generated" / "backreferences" / "modules.networks.dcgan.DCGANGenerator.examples").is_file()
     # what the API reference generates never shows in git status (test_site.py checks
     # that the whole build leaves git status as it found it)
     generated = [line for line in site.git_after.splitlines() if "_generated" in line]

@@ -30,7 +30,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-from conftest import ROOT
+from course import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from modules.results import load_script_results
+from modules.storage.results import load_script_results
 
-from conftest import ROOT
+from course import ROOT
 
 LESSONS = sorted((ROOT / "docs").glob("12_1_*.rst"))
 OUTPUT_BLOCK = re.compile(r'<div class="expected-output output--(\w+)[^"]*"><div class="highlight"><pre>(.*?)</pre>', re.S)

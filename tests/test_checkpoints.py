@@ -1,4 +1,4 @@
-"""Tests for modules.checkpoints, GANTrainer's checkpoints and the recipe cache.
+"""Tests for modules.storage.checkpoints, GANTrainer's checkpoints and the recipe cache.
 
 The key quality gate is *resume equivalence*: a run saved after N rounds and resumed
 in a fresh process-like trainer for M more rounds must end bit-for-bit where a run of
@@ -16,15 +16,17 @@ import pytest
 import torch
 from torch import nn
 
-import modules.checkpoints as checkpoints
-from modules.checkpoints import FORMAT, CheckpointError, cache_dir, cache_path, load_checkpoint, load_state, save_checkpoint
-from modules.data import GaussianTarget, normal_noise
-from modules.image_data import load_image_dataset
-from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init
-from modules.recipes import GANRecipe, build_gan, pretrained_gan
+import modules.storage.checkpoints as checkpoints
+from modules.storage.checkpoints import FORMAT, CheckpointError, cache_dir, cache_path, load_checkpoint, load_state, save_checkpoint
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.data.images import load_image_dataset
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
+from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.runtime import seed_everything
+from course import ROOT
 
 NOISE_1D = functools.partial(normal_noise, dim=1)
 LATENT = 8
@@ -522,6 +524,20 @@ def test_cache_path_changes_with_source_code(tmp_path, monkeypatch):
     first = cache_path("gan", spec)
     monkeypatch.setattr(checkpoints, "source_fingerprint", lambda: "code-v2")
     assert cache_path("gan", spec) != first
+
+
+def test_source_fingerprint_sees_every_subpackage(tmp_path, monkeypatch):
+    """A change anywhere in the package, a subpackage's file included, gives cached
+    models a new key (the game's code decides a trained model as much as a recipe's)."""
+    package = tmp_path / "modules"
+    for path in (ROOT / "modules").rglob("*.py"):
+        (package / path.relative_to(ROOT / "modules")).parent.mkdir(parents=True, exist_ok=True)
+        (package / path.relative_to(ROOT / "modules")).write_bytes(path.read_bytes())
+    monkeypatch.setattr(checkpoints, "__file__", str(package / "storage" / "checkpoints.py"))
+    before = checkpoints.source_fingerprint()
+    loop = package / "game" / "loop.py"
+    loop.write_text(loop.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert checkpoints.source_fingerprint() != before
 
 
 def test_source_fingerprint_is_a_stable_hash():

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from modules.cli import Option, at_least, fail, parse_script_args, positive, train_or_exit
-from modules.data import GaussianTarget, normal_noise
-from modules.models import MLPDiscriminator, MLPGenerator
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 from modules.game.config import TrainConfig
 from modules.game.history import History
 from modules.game.loop import GANTrainer
@@ -265,3 +265,100 @@ def test_train_or_exit_returns_history_on_success(capsys):
     assert isinstance(history, History)
     assert history.epoch == [1, 2, 3]
     assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------------------
+# Recipe settings: declared once on the recipe, made into flags by recipe_flags
+# --------------------------------------------------------------------------------------
+from dataclasses import dataclass, fields  # noqa: E402
+
+from modules.cli import recipe_flags, recipe_from_args, setting  # noqa: E402
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    lr: float = setting(1e-3, "learning rate", positive)
+    data_dir: str | None = setting(None, "a folder")
+    steps: int = setting(10, "steps", at_least(1))
+    hidden: tuple[int, ...] = (8, 8)  # not a setting: no flag can be made for it
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.steps > 1000:
+            raise ValueError("steps above 1000 would take too long here")
+
+
+def test_recipe_flags_take_type_help_and_check_from_the_recipe_and_the_default_from_the_script():
+    lr, data_dir, steps = recipe_flags(_Recipe, lr=2e-4, data_dir=None, steps=5)
+    assert (lr.name, lr.default, lr.type, lr.help, lr.check) == ("lr", 2e-4, float, "learning rate", positive)
+    assert data_dir.type is str and steps.type is int and steps.default == 5
+    assert recipe_flags(_Recipe, helps={"lr": "G's rate"}, lr=1.0)[0].help == "G's rate"
+    with pytest.raises(ValueError, match="declares no setting 'hidden'"):
+        recipe_flags(_Recipe, hidden=(4,))
+
+
+def test_flags_from_a_recipe_parse_check_and_become_the_recipe():
+    args = parse("--preset", "docs", "--lr", "0.5", options=recipe_flags(_Recipe, lr=1e-3, steps=20), docs={"steps": 2})
+    recipe = recipe_from_args(_Recipe, args)
+    assert recipe == _Recipe(lr=0.5, steps=2, seed=0)  # the docs preset, the flag, the recipe's default
+    assert recipe_from_args(_Recipe, args, seed=3).seed == 3
+
+
+def test_a_setting_the_recipe_refuses_ends_with_one_line_and_status_2(capsys):
+    args = parse("--steps", "5000", options=recipe_flags(_Recipe, steps=20), docs={})
+    with pytest.raises(SystemExit) as stop:
+        recipe_from_args(_Recipe, args)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "steps above 1000" in err
+
+
+@pytest.mark.parametrize("recipe_type", ["modules.experiments.dcgan:GANRecipe", "modules.experiments.toy2d:ToyRecipe", "modules.experiments.translation:Pix2PixRecipe", "modules.experiments.translation:CycleGANRecipe", "modules.experiments.stylegan:StyleRecipe"])
+def test_every_setting_of_the_lessons_recipes_makes_a_flag_whose_default_passes_its_check(recipe_type):
+    import importlib
+
+    module, _, name = recipe_type.partition(":")
+    recipe = getattr(importlib.import_module(module), name)
+    declared = {f.name: f.default for f in fields(recipe) if "help" in f.metadata}
+    assert declared, f"{name} declares no settings"
+    for option in recipe_flags(recipe, **declared):
+        assert option.help
+        if option.default is not None and option.check is not None:
+            assert option.check(option.default) is None, f"{name}.{option.name}'s own default fails its check"
+        if option.choices is not None:
+            assert option.default in option.choices
+
+
+def test_divergence_has_one_exit_status_here_and_in_worker_processes(capsys, tmp_path, monkeypatch):
+    """A NaN run ends a script with DIVERGED (1), whether it trained in this process
+    (train_or_exit) or in a worker process (toy_runs_or_exit passes it on)."""
+    from modules.cli import DIVERGED
+    from modules.experiments.toy2d import ToyRecipe, toy_runs_or_exit
+
+    assert DIVERGED == 1  # the Setup page says so
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path))
+    with pytest.raises(SystemExit) as here:
+        train_or_exit(tiny_trainer(NaNDiscriminator()))
+    assert here.value.code == DIVERGED
+    capsys.readouterr()
+    recipes = [ToyRecipe(steps=30, batch_size=8, lr=1e30, seed=s, g_hidden=(8,), d_hidden=(8,)) for s in (0, 1)]
+    with pytest.raises(SystemExit) as worker:
+        toy_runs_or_exit(lambda: recipes, workers=2)
+    assert worker.value.code == DIVERGED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "diverged" in err and "Traceback" not in err
+
+
+import script_recipes  # noqa: E402
+from script_recipes import recipe_presets  # noqa: E402
+
+
+def test_recipe_presets_reads_a_scripts_recipe_flags_constants_and_docs_preset(tmp_path, monkeypatch):
+    script = tmp_path / "probe.py"
+    script.write_text('LR = 0.1\nSTEPS = 9\nSEED = 3\nDOCS_PRESET = {"steps": 2, "other": 1}\n'
+                      'flags = recipe_flags(R, lr=LR, steps=STEPS, data_dir=None, helps={"lr": "x"})\n')  # fmt: skip
+    monkeypatch.setattr(script_recipes, "script_path", lambda name: script)
+    assert recipe_presets("probe") == {
+        "full": {"lr": 0.1, "steps": 9, "data_dir": None, "seed": 3},
+        "docs": {"lr": 0.1, "steps": 2, "data_dir": None, "seed": 3},
+    }

@@ -1,4 +1,4 @@
-"""Tests for modules.data: targets, noise samplers and the 8x8 line patterns."""
+"""Tests for modules.data.synthetic: targets, noise samplers and the 8x8 line patterns."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ import math
 import pytest
 import torch
 
-from modules.data import (
-    GaussianTarget,
-    LinePatterns,
-    is_clean_line,
-    line_pattern_bank,
-    nearest_line_pattern,
-    normal_noise,
-    uniform_noise,
-)
+from modules.data.synthetic import GaussianTarget, LinePatterns, is_clean_line, line_pattern_bank, nearest_line_pattern, normal_noise, uniform_noise
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -1,4 +1,4 @@
-"""Tests for the convolutional part of modules.models: DCGAN generator and
+"""Tests for the convolutional part of modules.networks.dcgan: DCGAN generator and
 discriminator (plain and conditional), the DCGAN initialisation, the digit
 classifier and the per-layer shape table."""
 
@@ -10,14 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from modules.models import (
-    DCGANDiscriminator,
-    DCGANGenerator,
-    DigitClassifier,
-    check_image_size,
-    dcgan_init,
-    layer_shapes,
-)
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, check_image_size, dcgan_init, layer_shapes
+from modules.networks.classifier import DigitClassifier
 
 SIZES = [8, 16, 32, 64]
 UPSAMPLE = ["transposed", "resize"]
@@ -433,7 +427,7 @@ def test_layer_shapes_cleans_up_when_the_model_fails():
 
 
 def test_minibatch_std_channel_lets_d_see_a_batch_without_variety():
-    from modules.models import batch_spread
+    from modules.networks.mlp import batch_spread
 
     torch.manual_seed(0)
     d = DCGANDiscriminator(16, channels=1, width=8, minibatch_std=True, norm="none")

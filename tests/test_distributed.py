@@ -1,5 +1,5 @@
 """The shared trainer under ``torchrun``: DistributedDataParallel on two CPU processes
-(gloo), the distributed sampler, and the helpers of :mod:`modules.distributed` in a
+(gloo), the distributed sampler, and the helpers of :mod:`modules.game.distributed` in a
 plain run (where they must change nothing).
 
 The slow tests launch ``python -m torch.distributed.run --nproc_per_node=2`` (the
@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ROOT, script_path
-from modules import distributed
-from modules.data import normal_noise, ring_of_gaussians
-from modules.image_data import ImageDataset, load_image_dataset
-from modules.models import MLPDiscriminator, MLPGenerator
+from course import ROOT, script_path
+from modules.game import distributed
+from modules.data.synthetic import normal_noise, ring_of_gaussians
+from modules.data.images import ImageDataset, load_image_dataset
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.runtime import seed_everything
@@ -73,7 +73,7 @@ def test_helpers_in_a_plain_run(monkeypatch):
 def test_leave_flushes_and_exits_with_its_code_skipping_teardown():
     code = (
         "import atexit, sys\n"
-        "from modules import distributed\n"
+        "from modules.game import distributed\n"
         "atexit.register(lambda: print('teardown ran'))\n"
         "print('partial line', end='')\n"
         "print('to stderr', end='', file=sys.stderr)\n"
@@ -198,16 +198,17 @@ import sys
 
 import torch
 
-from modules import distributed
-from modules.data import normal_noise, ring_of_gaussians
-from modules.image_data import ImageDataset
+from modules.game import distributed
+from modules.data.synthetic import normal_noise, ring_of_gaussians
+from modules.data.images import ImageDataset
 from modules.game.config import TrainConfig
 from modules.game.games import Conditional, Cycle
 from modules.game.loop import GANTrainer
 from modules.game.objective import named_objective
 from modules.game.runtime import TrainingDiverged, seed_everything
 from modules.game.tricks import make_tricks
-from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 
 WORLD, BATCH, SNAPSHOTS = 2, 8, 5
 

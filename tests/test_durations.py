@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import ROOT
+from course import ROOT
 
 LESSONS = sorted((ROOT / "docs").glob("12_1_*.rst"))
 WORDS_PER_MINUTE = 150

@@ -1,4 +1,4 @@
-"""Tests for modules.evaluation: FID, IS, precision/recall, KID and the feature extractors."""
+"""Tests for modules.evaluation.feature_metrics: FID, IS, precision/recall, KID and the feature extractors."""
 
 from __future__ import annotations
 
@@ -10,22 +10,9 @@ import pytest
 import scipy.linalg
 import torch
 
-from modules import evaluation
-from modules.evaluation import (
-    FEATURE_EXTRACTORS,
-    DigitFeatures,
-    InceptionFeatures,
-    PrecisionRecall,
-    SingularCovarianceError,
-    feature_extractor,
-    feature_statistics,
-    frechet_distance,
-    frechet_distance_from_statistics,
-    inception_score,
-    kernel_inception_distance,
-    precision_recall,
-)
-from modules.models import DigitClassifier
+from modules.evaluation import feature_metrics as evaluation
+from modules.evaluation.feature_metrics import FEATURE_EXTRACTORS, DigitFeatures, InceptionFeatures, PrecisionRecall, SingularCovarianceError, feature_extractor, feature_statistics, frechet_distance, frechet_distance_from_statistics, inception_score, kernel_inception_distance, precision_recall
+from modules.networks.classifier import DigitClassifier
 from test_image_data import gen
 
 

@@ -12,18 +12,22 @@ from dataclasses import asdict
 import pytest
 import torch
 
-import modules.evaluation
-import modules.recipes
-from conftest import run_script, script_path
+import modules.evaluation.feature_metrics
+import modules.experiments.dcgan
+<<<<<<< HEAD
+from script_recipes import recipe_presets
+=======
+from course import run_script, script_path
 from lesson_checks import constants
-from modules.data import GaussianTarget, normal_noise
-from modules.evaluation import generated_images
-from modules.recipes import CONDITIONAL_PRESETS, DCGAN_PRESETS, build_gan
-from modules.image_data import load_image_dataset
+>>>>>>> issue-16-claims
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.evaluation.feature_metrics import generated_images
+from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS, build_gan
+from modules.data.images import load_image_dataset
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.runtime import seed_everything
-from modules.models import MLPDiscriminator, MLPGenerator
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 DOCS = ("--preset", "docs")
@@ -113,13 +117,8 @@ def test_the_image_gans_keep_nine_generators_and_conditional_samples_follow_labe
 # --------------------------------------------------------------------------------------
 def test_conditional_gan_constants_match_the_shared_presets():
     """gan_metrics.py evaluates the conditional GAN that conditional_gan.py caches,
-    found under modules.recipes.CONDITIONAL_PRESETS: the two must describe one recipe."""
-    values = constants("conditional_gan")
-    names = {"dataset": "DATASET", "image_size": "IMAGE_SIZE", "latent_dim": "LATENT_DIM", "width": "WIDTH",
-             "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "steps": "STEPS", "ema_decay": "EMA_DECAY", "seed": "SEED"}  # fmt: skip
-    full = {field: values[const] for field, const in names.items()}
-    docs = {**full, **values["DOCS_PRESET"]}
-    for preset, values in (("full", full), ("docs", docs)):
+    found under modules.experiments.dcgan.CONDITIONAL_PRESETS: the two must describe one recipe."""
+    for preset, values in recipe_presets("conditional_gan").items():  # the flags' defaults in each preset
         recipe = asdict(CONDITIONAL_PRESETS[preset])
         assert recipe["conditional"] is True
         assert {k: recipe[k] for k in values} == values, preset
@@ -145,8 +144,8 @@ def test_gan_metrics_evaluates_the_lessons_presets(monkeypatch, preset):
     path = script_path("gan_metrics")
     monkeypatch.setattr(sys, "argv", [str(path), "--preset", preset])
     monkeypatch.delenv("GAN_COURSE_PRESET", raising=False)
-    monkeypatch.setattr(modules.evaluation, "feature_extractor", _stop)
-    monkeypatch.setattr(modules.recipes, "pretrained_gan", _stop)
+    monkeypatch.setattr(modules.evaluation.feature_metrics, "feature_extractor", _stop)
+    monkeypatch.setattr(modules.experiments.dcgan, "pretrained_gan", _stop)
     namespace = {"__name__": "__main__", "__file__": str(path)}
     with pytest.raises(_Stop):
         exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)

@@ -9,7 +9,7 @@ import shlex
 import pytest
 import yaml
 
-from conftest import ROOT
+from course import ROOT
 
 ENV_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=\S*$")
 

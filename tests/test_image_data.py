@@ -1,4 +1,4 @@
-"""Tests for modules.image_data: the image dataset factory of the convolutional lessons.
+"""Tests for modules.data.images: the image dataset factory of the convolutional lessons.
 
 Everything runs offline: the digits ship with scikit-learn, the MNIST-style files are
 tiny IDX files written by the tests, and torchvision's ``download`` is replaced by a
@@ -15,15 +15,7 @@ import torch
 from PIL import Image
 from torchvision import datasets as tv_datasets
 
-from modules.image_data import (
-    DATASETS,
-    FASHION_NAMES,
-    DatasetUnavailable,
-    ImageDataset,
-    default_data_root,
-    load_image_dataset,
-    to_unit_range,
-)
+from modules.data.images import DATASETS, FASHION_NAMES, DatasetUnavailable, ImageDataset, default_data_root, load_image_dataset, to_unit_range
 
 
 def gen(seed: int = 0) -> torch.Generator:

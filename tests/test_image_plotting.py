@@ -1,4 +1,4 @@
-"""Tests for the image figures of modules.plotting (lessons 12.1.2 onwards)."""
+"""Tests for the image figures of modules.figures.plotting (lessons 12.1.2 onwards)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from modules.plotting import (  # noqa: E402
-    image_grid,
-    plot_class_grid,
-    plot_class_shares,
-    plot_curves,
-    plot_image_panels,
-    plot_image_progress,
-    plot_nearest_neighbours,
-    plot_strips,
-    plot_training_curves,
-    strip_animation,
-)
+from modules.figures.plotting import image_grid, plot_class_grid, plot_class_shares, plot_curves, plot_image_panels, plot_image_progress, plot_nearest_neighbours, plot_strips, plot_training_curves, strip_animation  # noqa: E402
 from modules.game.history import History  # noqa: E402
 
 

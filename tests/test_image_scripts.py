@@ -12,9 +12,9 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import run_script
-from lesson_checks import constants
-from modules.recipes import DCGAN_PRESETS
+from course import run_script
+from script_recipes import recipe_presets
+from modules.experiments.dcgan import DCGAN_PRESETS
 
 DOCS = ("--preset", "docs")
 pytestmark = pytest.mark.slow
@@ -65,14 +65,8 @@ def test_latent_and_upsampling_scripts_run(script_run):
 
 def test_dcgan_train_constants_match_the_shared_presets():
     """dcgan_latent.py and dcgan_upsampling.py load the DCGAN from the cache under the
-    recipe in modules.recipes.DCGAN_PRESETS; dcgan_train.py must train that recipe."""
-    values = constants("dcgan_train")
-    names = {"dataset": "DATASET", "image_size": "IMAGE_SIZE", "latent_dim": "LATENT_DIM", "width": "WIDTH",
-             "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "beta1": "BETA1", "steps": "STEPS",
-             "ema_decay": "EMA_DECAY", "seed": "SEED"}  # fmt: skip
-    full = {field: values[const] for field, const in names.items()}
-    docs = {**full, **values["DOCS_PRESET"]}
-    for preset, values in (("full", full), ("docs", docs)):
+    recipe in modules.experiments.dcgan.DCGAN_PRESETS; dcgan_train.py must train that recipe."""
+    for preset, values in recipe_presets("dcgan_train").items():  # the flags' defaults in each preset
         recipe = asdict(DCGAN_PRESETS[preset])
         assert {k: recipe[k] for k in values} == values, preset
 

@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from course import ROOT
 
 PACKAGE = ROOT / "modules"
 
 #: lowest first; a module may import its own layer and the layers below
-LAYERS = {
-    "base": {"results", "checkpoints", "distributed", "data", "image_data", "translation_data", "models", "translation_models", "metrics"},
-    "game": {"game"},
-}
-RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}
+LAYERS = ["storage", "data", "networks", "game", "evaluation", "figures", "cli", "experiments"]
+RANK = {name: rank for rank, name in enumerate(LAYERS)}
 
 
 def own_imports(path: Path) -> set[str]:
@@ -63,15 +60,19 @@ def test_no_import_reaches_a_higher_layer(path):
 
 def test_the_check_sees_relative_and_lazy_imports(tmp_path, monkeypatch):
     """The reader finds ``from ..recipes import x`` inside a function of the game."""
-    source = "def f():\n    from ..recipes import build_gan\n    from . import loop\n    import modules.toy2d\n"
+    source = "def f():\n    from ..recipes import build_gan\n    from . import loop\n    import modules.experiments.toy2d\n"
     path = tmp_path / "modules" / "game" / "probe.py"
     path.parent.mkdir(parents=True)
     path.write_text(source)
     monkeypatch.setattr("test_layers.ROOT", tmp_path)
-    assert own_imports(path) == {"recipes", "game", "toy2d"}
+    assert own_imports(path) == {"recipes", "game", "experiments"}
 
 
-def test_every_layered_name_is_a_module_of_the_package():
+def test_every_module_belongs_to_a_layer():
+    """Nothing sits beside the layers: each file of ``modules/`` is in one of them
+    (the package's own ``__init__.py`` aside), and each layer exists."""
+    outside = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if p != PACKAGE / "__init__.py" and layer_of(p) not in RANK]
+    assert not outside, f"modules outside every layer: {outside}"
     names = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert set(RANK) <= names, sorted(set(RANK) - names)
 

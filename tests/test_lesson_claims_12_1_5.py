@@ -1,18 +1,16 @@
 """Lesson 12.1.5 (Stabilizing Training) says only what its scripts do.
 
-* No number from a run is pasted into the lesson: the build pulls the printed lines in
-  (``.. build-output::``) and the recorded values (``:result:``), and the sentences that
-  interpret them rest on the quality gates of ``tests/lesson_gates/lesson_12_1_5.py``,
+* What every lesson is checked for (no pasted output, results the scripts record,
+  known decimals, the Quick Start, figures, links, flags, included code, references,
+  format) is in ``test_lesson_claims.py``; the sentences that interpret the build's
+  numbers rest on the quality gates of ``tests/lesson_gates/lesson_12_1_5.py``,
   checked on the build's records and, by ``tests/robustness.py``, over seeds and CPU
   kernel paths.
-* The fast tests need no training: the settings the prose states (the presets' steps
-  and learning rates, the monitor's thresholds, warm-up and schedule, the ring, the
-  scoring) are the code's, every decimal the prose states is such a setting, every
-  figure the lesson shows is one its script draws with a caption naming the docs
-  preset, every download and example link points at a gallery script, every
-  literalinclude still finds its code, every trick the docs preset tries has its row
-  in the lesson, every flag the lesson mentions exists, and every ``:result:`` name the
-  lesson uses is one its script records (a short run of each script checks that).
+* Here, what only this lesson claims: the settings the prose states (the presets'
+  steps and learning rates, the monitor's thresholds, warm-up and schedule, the ring,
+  the scoring) are the code's, every trick the docs preset tries has its row in the
+  lesson, and every ``:result:`` name the lesson uses is one its script records in a
+  short real run (slow).
 * Spectral normalisation, as the lesson now describes it: one power iteration gives an
   estimate below the largest singular value, and a convolution normalised this way is
   not 1-Lipschitz as an operator on images.
@@ -28,26 +26,12 @@ import re
 
 import pytest
 
-from conftest import ROOT, run_script, script_path
-from lesson_checks import (
-    check_decimals_are_checked,
-    check_defined_nowhere_else,
-    check_downloads_and_example_links,
-    check_figure_is_drawn,
-    check_flags_exist,
-    check_literalincludes,
-    constants,
-    defined_references,
-    one_line,
-    section,
-    shown_figures,
-)
+from course import ROOT, run_script
+from lesson_checks import calls_with, constants, one_line, section, writes_line
 
 LESSON = ROOT / "docs" / "12_1_5_stabilizing_training.rst"
 DOCS = ("--preset", "docs")
 
-# the lines of a docs run the lesson shows (.. build-output::), by script
-OUTPUT_SCRIPTS = {"stabilization", "training_monitor", "mode_collapse"}
 ROLE = re.compile(r":result:`(\w+)\.(\w+)`")
 
 
@@ -58,23 +42,6 @@ def lesson_text() -> str:
 # --------------------------------------------------------------------------------------
 # Numbers come from the build
 # --------------------------------------------------------------------------------------
-def test_the_lesson_pastes_no_output_and_shows_the_builds():
-    """No pasted output block; every build-output block shows a script this lesson
-    runs (or 12.1.6's ``mode_collapse.py`` for the fixes' rows)."""
-    text = lesson_text()
-    assert ":class: expected-output" not in text
-    shown = re.findall(r"^\.\. build-output:: (\w+)$", text, re.M)
-    assert len(shown) >= 5 and set(shown) <= OUTPUT_SCRIPTS, shown
-
-
-def test_decimals_in_the_prose_are_settings():
-    """Every decimal number left in the prose is a setting or a paper's number, never
-    a result: thresholds of the monitor, learning rates, the ring's and grid's standard
-    deviations, the smoothed target, and the docs preset's learning rate as the
-    script's first line prints it (``lr=0.002``, checked in the next test)."""
-    check_decimals_are_checked(LESSON, [], ["0.9", "0.1", "0.3", "0.5", "0.02", "0.05", "0.002"])
-
-
 @pytest.mark.parametrize("script", ["stabilization", "training_monitor"])
 def test_every_result_the_lesson_shows_is_recorded(tmp_path, script):
     """A short docs run (40 steps) records every name the lesson's ``:result:`` roles
@@ -89,14 +56,6 @@ def test_every_result_the_lesson_shows_is_recorded(tmp_path, script):
     assert names <= set(recorded), sorted(names - set(recorded))
 
 
-def test_quick_start_shows_the_first_script():
-    quick = section(lesson_text(), "Quick Start", "Core Concepts")
-    first = re.search(r"literalinclude:: /gallery/12_1_5_stabilizing_training/(\w+)\.py", quick)
-    assert first and first.group(1) == "stabilization"
-    assert "``python stabilization.py --preset docs``" in quick
-    assert ".. build-output:: stabilization" in quick
-
-
 def test_the_lesson_shows_every_trick_the_script_tries():
     """The lesson shows the row of every trick the docs preset tries (its recorded
     ``<trick>_row``), in the order of the script's TRICKS constant, which (the full
@@ -104,8 +63,7 @@ def test_the_lesson_shows_every_trick_the_script_tries():
     are the fixes whose rows the lesson shows from mode_collapse.py."""
     from modules.game.tricks import TRICKS as KNOWN
 
-    source = script_path("stabilization").read_text(encoding="utf-8")
-    full = re.search(r'^TRICKS = "([^"]+)"$', source, re.M).group(1).split(",")
+    full = constants("stabilization")["TRICKS"].split(",")
     assert set(full) == set(KNOWN) and len(full) == 10
     docs = constants("stabilization")["DOCS_PRESET"]["tricks"]
     assert docs == [name for name in full if name in docs]
@@ -119,27 +77,28 @@ def test_the_lesson_shows_every_trick_the_script_tries():
     assert grep and all(name in grep.group(1) for name in left_out)
 
 
-def test_stated_settings_are_the_codes():
+def test_stated_settings_are_the_codes(monkeypatch):
     """The settings the prose states: the presets' steps and learning rates (the
     ablation's docs preset 2,000 steps at 2e-3, the monitor's 3,000 at 1e-3, both full
     presets 6,000 at 1e-3), the baseline recipe, the ring, the scoring, the tricks'
     parameters and the monitor's thresholds, warm-up and schedule."""
     import inspect
 
-    from modules.data import ring_of_gaussians, grid_of_gaussians
-    from modules.metrics import mode_coverage
-    from modules.monitor import HealthMonitor
-    from modules.toy2d import EVAL_SAMPLES, ToyRecipe
+    from modules.data.synthetic import ring_of_gaussians, grid_of_gaussians
+    from modules.evaluation.metrics import mode_coverage
+    from modules.evaluation.monitor import HealthMonitor
+    from modules.experiments.toy2d import EVAL_SAMPLES, ToyRecipe
     from modules.game.tricks import GradientClipping, LabelSmoothing, NoisyLabels, TTUR, UnrolledDiscriminator
 
-    stabilization = script_path("stabilization").read_text(encoding="utf-8")
-    assert (
-        'DOCS_PRESET = {"steps": 2000, "lr": 2e-3, "tricks": ["label_smoothing", "noisy_labels", "instance_noise", '
-        '"spectral_norm", "ttur", "feature_matching", "gradient_clipping"]}'
-    ) in stabilization
-    monitor_source = script_path("training_monitor").read_text(encoding="utf-8")
-    assert 'DOCS_PRESET = {"steps": 3000}' in monitor_source
-    assert "G_SLOWDOWN = 100.0" in monitor_source
+    from modules.experiments import toy2d
+
+    assert constants("stabilization")["DOCS_PRESET"] == {
+        "steps": 2000,
+        "lr": 2e-3,
+        "tricks": ["label_smoothing", "noisy_labels", "instance_noise", "spectral_norm", "ttur", "feature_matching", "gradient_clipping"],
+    }
+    assert constants("training_monitor")["DOCS_PRESET"] == {"steps": 3000}
+    assert constants("training_monitor")["G_SLOWDOWN"] == 100.0
     for script in ("stabilization", "training_monitor"):
         values = constants(script)
         assert (values["STEPS"], values["LR"], values["BATCH_SIZE"], values["SEED"]) == (6000, 1e-3, 128, 0)
@@ -147,7 +106,8 @@ def test_stated_settings_are_the_codes():
     assert docs_lr == 2 * ToyRecipe().lr
     # the script's first line, as the lesson's Exercise 1 states it
     line = f"preset=docs target=ring steps={2000} batch_size={128} lr={docs_lr:g}"
-    assert 'print(f"preset={args.preset} target={args.target} steps={args.steps} batch_size={args.batch_size} lr={args.lr:g}")' in stabilization
+    args = {"args.preset": "docs", "args.target": "ring", "args.steps": 2000, "args.batch_size": 128, "args.lr": docs_lr}
+    assert writes_line("stabilization", line, args), f"stabilization.py writes no line {line!r}"
     assert f"``{line}``" in lesson_text()
     recipe = ToyRecipe()
     assert (recipe.loss, recipe.lr, recipe.batch_size, recipe.lr_decay, recipe.pack, recipe.unroll_steps) == (
@@ -167,8 +127,17 @@ def test_stated_settings_are_the_codes():
     monitor = HealthMonitor()
     assert (monitor.confident, monitor.margin, monitor.collapse_ratio, monitor.warmup) == (0.9, 0.1, 0.3, 0.1)
     # 40 checks per run, a check every steps // 40 steps, judged after the warm-up
-    toy2d = (ROOT / "modules" / "toy2d.py").read_text(encoding="utf-8")
-    assert "monitor = HealthMonitor(every=max(1, recipe.steps // 40), window=max(1, recipe.steps // 40))" in toy2d
+    built = []
+
+    class Watched(HealthMonitor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(toy2d, "HealthMonitor", Watched)
+    run = toy2d.train_toy_gan(ToyRecipe(steps=120, batch_size=16, g_hidden=(8,), d_hidden=(8,)))
+    (watched,) = built
+    assert watched.every == watched.window == 120 // 40 and len(run.health.steps) == 40
     for steps, every, warmup, first_judged in ((2000, 50, 200, 250), (3000, 75, 300, 375), (4000, 100, 400, 500)):
         assert steps // 40 == every and int(monitor.warmup * steps) == warmup
         assert min(s for s in range(every, steps + 1, every) if s > warmup) == first_judged
@@ -211,43 +180,11 @@ def test_mode_collapse_adds_its_fixes_to_this_baseline():
     assert (their_docs["ring_steps"], their_docs["ring_lr"]) == (docs["steps"], docs["lr"]) == (2000, 2e-3)
     assert theirs["RING_BATCH_SIZE"] == mine["BATCH_SIZE"] == 128 and theirs["SEED"] == mine["SEED"] == 0
     assert "ring_batch_size" not in their_docs and "batch_size" not in docs
-    source = script_path("mode_collapse").read_text(encoding="utf-8")
-    assert 'ring = ToyRecipe(target="ring", steps=args.ring_steps, batch_size=args.ring_batch_size, lr=args.ring_lr, seed=args.seed)' in source
-    assert "replace(base, tricks=(fix,))" in source
-    assert "replace(baseline, tricks=(name,))" in script_path("stabilization").read_text(encoding="utf-8")
+    ring = {"target": '"ring"', "steps": "args.ring_steps", "batch_size": "args.ring_batch_size", "lr": "args.ring_lr", "seed": "args.seed"}
+    assert calls_with("mode_collapse", "ToyRecipe", **ring)
+    assert calls_with("mode_collapse", "replace", "base", tricks="(fix,)")  # each fix alone on the ring's recipe
+    assert calls_with("stabilization", "replace", "baseline", tricks="(name,)")  # each trick alone on the baseline
     assert "the ring, 2,000 steps, batches of 128, learning rate 2e-3 decaying linearly to zero, seed 0" in one_line(lesson_text())
-
-
-def test_every_figure_shown_is_drawn_by_its_script():
-    refs = shown_figures(lesson_text())
-    assert {(script, label) for _, script, label in refs} == {
-        ("stabilization", "ablation"),
-        ("stabilization", "ablation_samples"),
-        ("training_monitor", "monitor"),
-    }
-    for folder, script, label in refs:
-        caption = check_figure_is_drawn(LESSON, folder, script, label, own_folder="12_1_5_stabilizing_training")
-        assert f"python {script}.py --preset docs" in caption
-        assert ":alt:" in caption
-
-
-def test_downloads_and_example_links_point_at_gallery_scripts():
-    check_downloads_and_example_links(LESSON, own=["stabilization", "training_monitor"])
-
-
-def test_every_literalinclude_still_finds_its_code():
-    """Each included file exists, each ``:pyobject:`` is defined in it, and each
-    ``:start-at:`` / ``:end-at:`` string occurs in it (so the shown code cannot silently
-    vanish when the source changes)."""
-    check_literalincludes(LESSON, at_least=15)
-
-
-def test_every_flag_the_lesson_mentions_exists():
-    check_flags_exist(
-        LESSON,
-        ("stabilization", "training_monitor"),
-        must_mention=("--tricks", "--steps", "--g-slowdown", "--target", "--preset"),
-    )
 
 
 def test_trick_flag_values_in_the_lesson_are_known_tricks():
@@ -261,13 +198,6 @@ def test_trick_flag_values_in_the_lesson_are_known_tricks():
     assert named
     for name in named:
         assert name in KNOWN, f"the lesson suggests an unknown trick {name!r}"
-
-
-def test_new_citations_are_defined_once_and_only_here():
-    """The reference labels this lesson defines are not defined by any other page."""
-    mine = defined_references(lesson_text())
-    assert {"Miyato2018SN", "Heusel2017", "Sonderby2017", "Pascanu2013", "Lin2018"} <= mine
-    check_defined_nowhere_else(LESSON, mine)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,16 +1,14 @@
 """Lesson 12.1.6 (mode collapse) says only what its script, and the code it explains, do.
 
-The numbers of the lesson's runs come from the site build (``:result:`` roles and
-``.. build-output::`` blocks, recorded and printed by ``mode_collapse.py``), and the
-sentences that interpret them rest on the quality gates of
-``tests/lesson_gates/lesson_12_1_6.py``.  These fast tests need no training: every
-role names a value the script records, no output is pasted, every decimal in the
-prose is a setting, a paper's number or arithmetic checked here, the published numbers
-are the script's ``PUBLISHED`` table, the two mode rules are attributed as coded (the
-papers' one-sample rule and the course's own rule of 20), the rings are cited with
-their papers' settings, the presets the captions name are the script's presets, every
-figure the lesson shows is one the script draws, every download and example link
-points at a gallery script, and every flag the lesson mentions exists.
+What every lesson is checked for (no pasted output, results the script records, known
+decimals, figures, links, flags, included code, references, format) is in
+``test_lesson_claims.py``; the sentences that interpret the build's numbers rest on the
+quality gates of ``tests/lesson_gates/lesson_12_1_6.py``.  Here, what only this lesson
+claims: the decimals it states are settings, a paper's numbers (the script's
+``PUBLISHED`` table) or arithmetic checked here, the two mode rules are attributed as
+coded (the papers' one-sample rule and the course's own rule of 20), the rings are
+cited with their papers' settings, the presets the captions name are the script's
+presets, the ring run is lesson 12.1.5's baseline and the fixes named exist.
 """
 
 from __future__ import annotations
@@ -22,18 +20,8 @@ import re
 import pytest
 import torch
 
-from conftest import ROOT, script_path
-from lesson_checks import (
-    check_decimals_are_checked,
-    check_downloads_and_example_links,
-    check_figure_is_drawn,
-    check_flags_exist,
-    constants,
-    expected_output_blocks,
-    one_line,
-    scripts_named,
-    shown_figures,
-)
+from course import ROOT
+from lesson_checks import calls_with, constants, names_used, one_line, string_constants
 
 LESSON = ROOT / "docs" / "12_1_6_mode_collapse.rst"
 
@@ -50,51 +38,29 @@ def published_table() -> dict[str, tuple[tuple[float, float], tuple[float, float
 
 
 # --------------------------------------------------------------------------------------
-# Numbers come from the build
+# Numbers: settings, the papers' and arithmetic
 # --------------------------------------------------------------------------------------
-def recorded_names() -> list[re.Pattern]:
-    """The names mode_collapse.py records, as patterns (f-string fields match a word)."""
-    source = script_path("mode_collapse").read_text(encoding="utf-8")
-    names = re.findall(r"record\(\s*f?\"([^\"]+)\"", source)
-    assert names, "mode_collapse.py records nothing"
-    return [re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(name)) + "$") for name in names]
+def test_the_decimals_that_are_no_settings_are_checked_here():
+    """Besides settings (``lesson_specs``), the prose states the Rayleigh shares of
+    Concept 3, checked here, and the published GAN's numbers, the script's
+    ``PUBLISHED`` table; the decimals the shared check accepts for them are these."""
+    from lesson_specs import BY_STEM
 
-
-def test_every_role_names_a_recorded_value():
-    roles = re.findall(r":result:`([\w.]+)`", lesson_text())
-    assert len(roles) >= 20, roles
-    patterns = recorded_names()
-    for role in roles:
-        script, _, name = role.partition(".")
-        assert script == "mode_collapse", role
-        assert any(p.match(name) for p in patterns), f"mode_collapse.py records no {name!r}"
-
-
-def test_no_output_is_pasted():
-    text = lesson_text()
-    assert not expected_output_blocks(text)
-    assert ":class: expected-output" not in text
-    assert text.count(".. build-output:: mode_collapse") >= 6
-
-
-def test_every_decimal_is_a_setting_a_paper_or_checked_arithmetic():
-    """No decimal from a run is left in the prose: the rest are the targets' and the
-    rules' settings, VEEGAN's published numbers, learning rates and thresholds, and
-    the Rayleigh shares of Concept 3 (checked here)."""
     for r, share in ((3, "98.9"), (2, "86.5"), (1, "39.3")):
         assert f"{100 * (1 - math.exp(-r * r / 2)):.1f}" == share
     published = {f"{v:.1f}" for ring, grid in published_table().values() for v in (*ring, *grid)}
+    assert {"99.3", "3.3", "0.5"} <= published
+    assert {"98.9", "86.5", "39.3", "99.3", "3.3", "0.5"} <= set(BY_STEM[LESSON.stem].decimals)
     text = one_line(lesson_text())
     for said in ("sits on one ring mode with 99.3% hq", "the published gan captures 3.3 modes with 0.5% hq",
                  "grid_vanilla_verdict` 3.3 modes with 0.5% hq"):
         assert said in text, said
-    settings = {
-        "0.01", "0.05", "0.06", "0.15",  # the rings' and the grid's widths, 3 std of each
-        "0.3", "0.9",  # the monitor's collapse threshold; label smoothing's target and Adam's beta
-        "1.0", "2.0", "3.0", "1.5",  # Exercise 3's thresholds; the grid's learning rate 1.5e-3
-        "98.9", "86.5", "39.3",  # Rayleigh shares, checked above
-    }
-    check_decimals_are_checked(LESSON, [], settings | (published & {"99.3", "3.3", "0.5"}))
+
+
+def test_the_lesson_shows_the_scripts_output():
+    """Six output blocks at least are mode_collapse.py's (the shared check lets one be
+    stabilization.py's)."""
+    assert lesson_text().count(".. build-output:: mode_collapse") >= 6
 
 
 def test_published_numbers_the_prose_restates_are_the_scripts():
@@ -107,8 +73,8 @@ def test_published_numbers_the_prose_restates_are_the_scripts():
 # The corrections: who uses which rule, and which ring
 # --------------------------------------------------------------------------------------
 def test_the_papers_rule_and_the_courses_rule_are_both_coded():
-    from modules.data import toy_target
-    from modules.metrics import ModeCoverage, mode_coverage, modes_captured
+    from modules.data.synthetic import toy_target
+    from modules.evaluation.metrics import ModeCoverage, mode_coverage, modes_captured
 
     grid = toy_target("grid")
     centres = grid.centre_tensor()
@@ -137,12 +103,12 @@ def test_the_lesson_attributes_the_rules_correctly():
     ):
         assert said in text, said
     assert "the 20-sample rule make numbers comparable across papers" not in text
-    source = script_path("mode_collapse").read_text(encoding="utf-8")
-    assert "c.modes_captured" in source and "c.modes_covered" in source and "'20+'" in source
+    # the script prints both counts: "modes" by the papers' rule, "20+" by the course's
+    assert {"modes_captured", "modes_covered"} <= names_used("mode_collapse") and "20+" in string_constants("mode_collapse")
 
 
 def test_the_rings_are_cited_with_their_papers_settings():
-    from modules.data import grid_of_gaussians, ring_of_gaussians, toy_target
+    from modules.data.synthetic import grid_of_gaussians, ring_of_gaussians, toy_target
 
     ring, grid = toy_target("ring"), toy_target("grid")
     assert ring.num_modes == 8 and ring.std == 0.02
@@ -164,7 +130,7 @@ def test_the_rings_are_cited_with_their_papers_settings():
 
 
 def test_lesson_states_the_rules_of_the_code():
-    from modules.toy2d import EVAL_SAMPLES
+    from modules.experiments.toy2d import EVAL_SAMPLES
 
     assert EVAL_SAMPLES == 2500
     text = one_line(lesson_text())
@@ -174,9 +140,9 @@ def test_lesson_states_the_rules_of_the_code():
         "raises ``g_collapsing`` when g's spread falls below 0.3 times the data's",
     ):
         assert said in text, said
-    from modules.monitor import HealthMonitor
+    from modules.evaluation.monitor import HealthMonitor
 
-    assert "0.3" in inspect.getsource(HealthMonitor)
+    assert HealthMonitor().collapse_ratio == 0.3
 
 
 # --------------------------------------------------------------------------------------
@@ -184,16 +150,17 @@ def test_lesson_states_the_rules_of_the_code():
 # --------------------------------------------------------------------------------------
 def test_lesson_states_the_docs_preset_it_shows():
     """The captions and the prose name the presets the script really has."""
-    source = script_path("mode_collapse").read_text(encoding="utf-8")
-    assert (
-        'DOCS_PRESET = {"ring_steps": 2000, "ring_lr": 2e-3, "grid_steps": 6000, "grid_batch_size": 128, "grid_lr": 1.5e-3, '
-        '"fixes": ["minibatch_std", "pack", "unrolled"], "grid_fixes": ["minibatch_std"]}'
-    ) in source
-    assert "RING_BATCH_SIZE = 128" in source and "GRID_BATCH_SIZE = 256" in source
-    assert "RING_STEPS = 6000" in source and "GRID_STEPS = 16000" in source
-    assert "RING_LR = 1e-3" in source and "GRID_LR = 1e-3" in source
-    assert 'grid = ToyRecipe(target="grid", steps=args.grid_steps, batch_size=args.grid_batch_size, lr=args.grid_lr, seed=args.seed)' in source
-    docs = constants("mode_collapse")["DOCS_PRESET"]
+    values = constants("mode_collapse")
+    docs = values["DOCS_PRESET"]
+    assert docs == {
+        "ring_steps": 2000, "ring_lr": 2e-3, "grid_steps": 6000, "grid_batch_size": 128, "grid_lr": 1.5e-3,
+        "fixes": ["minibatch_std", "pack", "unrolled"], "grid_fixes": ["minibatch_std"],
+    }
+    assert (values["RING_BATCH_SIZE"], values["GRID_BATCH_SIZE"]) == (128, 256)
+    assert (values["RING_STEPS"], values["GRID_STEPS"]) == (6000, 16000)
+    assert (values["RING_LR"], values["GRID_LR"]) == (1e-3, 1e-3)
+    grid = {"target": '"grid"', "steps": "args.grid_steps", "batch_size": "args.grid_batch_size", "lr": "args.grid_lr", "seed": "args.seed"}
+    assert calls_with("mode_collapse", "ToyRecipe", **grid)
     assert docs["grid_steps"] == 3 * docs["ring_steps"]  # "three times as many steps"
     text = one_line(lesson_text())
     assert "docs preset: ring of 8, 2,000 generator steps, batches of 128, learning rate 2e-3" in text
@@ -209,13 +176,13 @@ def test_the_ring_run_is_lesson_12_1_5s_baseline():
     are the same recipe, and in the full presets too.  Concept 3 and Exercise 5 say
     that training_monitor.py watches the same recipe "for 3,000 steps at learning rate
     1e-3": its baseline recipe is the same, only its docs preset's budget differs."""
-    mode_collapse = script_path("mode_collapse").read_text(encoding="utf-8")
-    assert 'ring = ToyRecipe(target="ring", steps=args.ring_steps, batch_size=args.ring_batch_size, lr=args.ring_lr, seed=args.seed)' in mode_collapse
-    assert "replace(base, tricks=(fix,))" in mode_collapse
+    ring = {"target": '"ring"', "steps": "args.ring_steps", "batch_size": "args.ring_batch_size", "lr": "args.ring_lr", "seed": "args.seed"}
+    assert calls_with("mode_collapse", "ToyRecipe", **ring)
+    assert calls_with("mode_collapse", "replace", "base", tricks="(fix,)")
     mine = constants("mode_collapse")
+    baseline = {"target": "args.target", "steps": "args.steps", "batch_size": "args.batch_size", "lr": "args.lr", "seed": "args.seed"}
     for name in ("training_monitor", "stabilization"):
-        source = script_path(name).read_text(encoding="utf-8")
-        assert "baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)" in source
+        assert calls_with(name, "ToyRecipe", **baseline), f"{name}.py builds no baseline recipe from its flags"
         theirs = constants(name)
         assert theirs["TARGET"] == "ring" and theirs["BATCH_SIZE"] == mine["RING_BATCH_SIZE"] == 128
         assert theirs["SEED"] == mine["SEED"] == 0
@@ -225,7 +192,7 @@ def test_the_ring_run_is_lesson_12_1_5s_baseline():
     stabilization = constants("stabilization")["DOCS_PRESET"]
     assert (stabilization["steps"], stabilization["lr"]) == (docs["ring_steps"], docs["ring_lr"]) == (2000, 2e-3)
     assert "label_smoothing" in stabilization["tricks"]  # Exercise 5 shows its row
-    assert "replace(baseline, tricks=(name,))" in script_path("stabilization").read_text(encoding="utf-8")
+    assert calls_with("stabilization", "replace", "baseline", tricks="(name,)")
     assert constants("training_monitor")["DOCS_PRESET"] == {"steps": 3000}
     text = one_line(lesson_text())
     assert "the plain gan of this lesson's ring run (the same recipe: 2,000 steps at learning rate 2e-3)" in text
@@ -241,24 +208,6 @@ def test_unrolled_is_described_as_first_order():
     text = one_line(lesson_text()).replace("*", "")
     assert "cheap, first-order variant, not the paper's full one" in text
     assert "the second part of the gradient above is dropped" in text
-
-
-def test_every_figure_shown_is_drawn_by_the_script():
-    refs = shown_figures(lesson_text())
-    labels = sorted(label for _, _, label in refs)
-    assert labels == ["fixes_grid", "fixes_ring", "vanilla_grid", "vanilla_ring"]
-    for folder, script, label in refs:
-        # fixes_ring and fixes_grid are drawn as label=f"fixes_{name}" in a loop over both
-        check_figure_is_drawn(LESSON, folder, script, label, own_folder=LESSON.stem, loop_over=("ring", "grid"))
-
-
-def test_downloads_and_example_links_point_at_gallery_scripts():
-    check_downloads_and_example_links(LESSON, own=["mode_collapse"])
-
-
-def test_every_flag_the_lesson_mentions_exists():
-    assert scripts_named(lesson_text()) == ["mode_collapse"]
-    check_flags_exist(LESSON, must_mention=("--save-samples", "--grid-fixes", "--ring-lr", "--grid-lr"))
 
 
 def test_fix_names_in_the_lesson_are_known_fixes():

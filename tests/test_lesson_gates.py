@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_script
+from course import run_script
 from lesson_gates import all_gates, load_values
 
 GATES = all_gates()

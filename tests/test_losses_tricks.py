@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from modules.data import normal_noise, toy_target
+from modules.data.synthetic import normal_noise, toy_target
 from modules.game.config import TrainConfig
 from modules.game.games import Duel
 from modules.game.history import Callback
@@ -37,7 +37,7 @@ from modules.game.tricks import (
     make_tricks,
     spectral_norms,
 )
-from modules.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -582,12 +582,12 @@ def test_feature_matching_loss():
     assert not all(torch.equal(a, b) for a, b in zip(g_before, t.generator.parameters()))
 
 
-def test_feature_matching_needs_features():
+def test_feature_matching_needs_features_and_says_so_when_the_trainer_is_built():
     seed_everything(0)
     plain_d = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
     with pytest.raises(ValueError, match="features") as err:
-        make_trainer(tricks=[FeatureMatching()], d=plain_d).fit(1)
-    assert "\n" not in str(err.value)
+        make_trainer(tricks=[FeatureMatching()], d=plain_d)  # refused before any step
+    assert "\n" not in str(err.value) and "Sequential" in str(err.value)
 
 
 def test_gradient_clipping_clips():

@@ -1,4 +1,4 @@
-"""Tests for modules.metrics: sample statistics, convergence epoch, line-pattern scores."""
+"""Tests for modules.evaluation.metrics: sample statistics, convergence epoch, line-pattern scores."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from modules.data import LinePatterns, line_pattern_bank
-from modules.metrics import clean_line_share, first_epoch_within, line_patterns_covered, sample_stats
+from modules.data.synthetic import LinePatterns, line_pattern_bank
+from modules.evaluation.metrics import clean_line_share, first_epoch_within, line_patterns_covered, sample_stats
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -1,4 +1,4 @@
-"""Tests for modules.models: MLP generator/discriminator, batch moments, batch-stats D."""
+"""Tests for modules.networks.dcgan: MLP generator/discriminator, batch moments, batch-stats D."""
 
 from __future__ import annotations
 
@@ -8,14 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from modules.models import (
-    ACTIVATIONS,
-    BatchStatsDiscriminator,
-    MLPDiscriminator,
-    MLPGenerator,
-    batch_moments,
-    mlp,
-)
+from modules.networks.mlp import ACTIVATIONS, BatchStatsDiscriminator, MLPDiscriminator, MLPGenerator, batch_moments, mlp
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import MODEL_CACHE, ROOT, blocked_requests, no_network_env
+from course import MODEL_CACHE, ROOT, blocked_requests, no_network_env
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Tests for modules.plotting: every figure is labelled, and shows the right numbers."""
+"""Tests for modules.figures.plotting: every figure is labelled, and shows the right numbers."""
 
 from __future__ import annotations
 
@@ -14,15 +14,8 @@ import torch  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from modules.data import GaussianTarget, line_pattern_bank  # noqa: E402
-from modules.plotting import (  # noqa: E402
-    draw_gan_diagram,
-    plot_1d_progress,
-    plot_1d_results,
-    plot_losses,
-    plot_pattern_grid,
-    plot_pattern_progress,
-)
+from modules.data.synthetic import GaussianTarget, line_pattern_bank  # noqa: E402
+from modules.figures.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results, plot_losses, plot_pattern_grid, plot_pattern_progress  # noqa: E402
 from modules.game.history import History  # noqa: E402
 
 GREEN, RED = "#2ca02c", "#d62728"

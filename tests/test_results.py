@@ -1,4 +1,4 @@
-"""modules.results: what a script records is what the pages and the gates read."""
+"""modules.storage.results: what a script records is what the pages and the gates read."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from modules.results import RESULTS_ENV, load_results, load_script_results, record, results_path
+from modules.storage.results import RESULTS_ENV, load_results, load_script_results, record, results_path
 
 
 def test_recording_is_off_without_the_variable(monkeypatch, tmp_path):

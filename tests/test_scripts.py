@@ -23,7 +23,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import ROOT, run_script, script_path
+from course import ROOT, run_script, script_path
 from lesson_checks import (
     check_course_format,
     check_decimals_are_checked,
@@ -109,10 +109,10 @@ def test_lesson_states_the_presets_it_shows():
 
 def drawn_labels(script: str) -> set[str]:
     """The figure labels a script draws: its own ``label="..."`` and the default label of
-    each plotting function of :mod:`modules.plotting` it calls without one."""
+    each plotting function of :mod:`modules.figures.plotting` it calls without one."""
     import inspect
 
-    import modules.plotting as plotting
+    import modules.figures.plotting as plotting
 
     source = read(script_path(script))
     labels = set(re.findall(r'label="(\w+)"', source))
@@ -213,8 +213,8 @@ def test_forgetting_detach_with_fresh_fakes_costs_compute_and_changes_g_unless_c
 
 
 def test_the_trainers_d_step_sends_no_gradient_into_g():
-    from modules.data import GaussianTarget, normal_noise
-    from modules.models import MLPDiscriminator, MLPGenerator
+    from modules.data.synthetic import GaussianTarget, normal_noise
+    from modules.networks.mlp import MLPDiscriminator, MLPGenerator
     from modules.game.config import TrainConfig
     from modules.game.loop import GANTrainer
     from modules.game.runtime import seed_everything

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, blocked_requests, git_status, make, no_network_env
+from course import ROOT, blocked_requests, git_status, make, no_network_env
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Tests for modules.style_diagrams: the StyleGAN diagram follows the model it is
+"""Tests for modules.figures.style_diagrams: the StyleGAN diagram follows the model it is
 given, and the progressive-growing schedule fades and stabilises as documented."""
 
 from __future__ import annotations
@@ -14,13 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from modules.style_diagrams import (  # noqa: E402
-    alpha_at,
-    draw_stylegan_diagram,
-    plot_progressive_schedule,
-    progressive_schedule,
-)
-from modules.stylegan import StyleGenerator  # noqa: E402
+from modules.figures.style_diagrams import alpha_at, draw_stylegan_diagram, plot_progressive_schedule, progressive_schedule  # noqa: E402
+from modules.networks.stylegan import StyleGenerator  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests for modules.stylegan on untrained generators: the structural properties
+"""Tests for modules.networks.stylegan on untrained generators: the structural properties
 the style-based generator lesson relies on (truncation, style mixing, noise, the
 running average of w, mixing regularisation), shapes, gradients, determinism."""
 
@@ -9,8 +9,8 @@ import copy
 import pytest
 import torch
 
-from modules.models import dcgan_init
-from modules.stylegan import EqualizedLinear, MappingNetwork, StyledConv, StyleGenerator, pixel_norm
+from modules.networks.dcgan import dcgan_init
+from modules.networks.stylegan import EqualizedLinear, MappingNetwork, StyledConv, StyleGenerator, pixel_norm
 
 Z = 16
 

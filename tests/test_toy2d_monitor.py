@@ -1,7 +1,7 @@
 """Tests for the 2-D experiments of lessons 12.1.4 to 12.1.6: the Gaussian mixtures
-(modules.data), mode coverage (modules.metrics), the health monitor
-(modules.monitor), recipes and runs (modules.toy2d), the new command-line checks
-(modules.cli) and the 2-D figures (modules.plotting)."""
+(modules.data.synthetic), mode coverage (modules.evaluation.metrics), the health monitor
+(modules.evaluation.monitor), recipes and runs (modules.experiments.toy2d), the new command-line checks
+(modules.cli) and the 2-D figures (modules.figures.plotting)."""
 
 from __future__ import annotations
 
@@ -20,25 +20,18 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from modules import cli  # noqa: E402
-from modules import toy2d  # noqa: E402
-from modules.checkpoints import cache_path  # noqa: E402
-from modules.data import GaussianMixture2D, grid_of_gaussians, normal_noise, ring_of_gaussians, toy_target  # noqa: E402
+from modules.experiments import toy2d  # noqa: E402
+from modules.storage.checkpoints import cache_path  # noqa: E402
+from modules.data.synthetic import GaussianMixture2D, grid_of_gaussians, normal_noise, ring_of_gaussians, toy_target  # noqa: E402
 from modules.game.games import Unconditional  # noqa: E402
 from modules.game.losses import HingeLoss, NonSaturatingLoss, WassersteinLoss  # noqa: E402
 from modules.game.objective import Objective  # noqa: E402
 from modules.game.terms import GradientPenalty  # noqa: E402
-from modules.metrics import ModeCoverage, mode_coverage  # noqa: E402
-from modules.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator  # noqa: E402
-from modules.monitor import SIGNS, HealthMonitor, HealthReport  # noqa: E402
-from modules.plotting import (  # noqa: E402
-    plot_2d_panels,
-    plot_2d_progress,
-    plot_coverage_bars,
-    plot_gradient_norms,
-    plot_monitor,
-    scatter_2d,
-)
-from modules.toy2d import ToyRecipe, ToyRun, build_toy_gan, toy_run, toy_runs, train_toy_gan  # noqa: E402
+from modules.evaluation.metrics import ModeCoverage, mode_coverage  # noqa: E402
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator  # noqa: E402
+from modules.evaluation.monitor import SIGNS, HealthMonitor, HealthReport  # noqa: E402
+from modules.figures.plotting import plot_2d_panels, plot_2d_progress, plot_coverage_bars, plot_gradient_norms, plot_monitor, scatter_2d  # noqa: E402
+from modules.experiments.toy2d import ToyRecipe, ToyRun, build_toy_gan, toy_run, toy_runs, train_toy_gan  # noqa: E402
 from modules.game.config import TrainConfig  # noqa: E402
 from modules.game.history import History  # noqa: E402
 from modules.game.loop import GANTrainer  # noqa: E402
@@ -489,7 +482,7 @@ def test_toy_run_uses_cache(tmp_path, monkeypatch):
 def test_toy_runs_workers_match_serial_and_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path / "cache"))
     recipes = [ToyRecipe(**TINY), ToyRecipe(loss="hinge", tricks=("minibatch_std",), seed=3, **TINY)]
-    parallel = toy_runs(recipes, workers=2, use_cache=True)  # two `python -m modules.toy2d` workers
+    parallel = toy_runs(recipes, workers=2, use_cache=True)  # two `python -m modules.experiments.toy2d` workers
     for recipe in recipes:
         assert cache_path("toy", asdict(recipe)).is_file()
     serial = toy_runs(recipes, workers=1, use_cache=False)
@@ -504,7 +497,7 @@ def test_toy_runs_workers_match_serial_and_cache(tmp_path, monkeypatch):
         raise AssertionError("should have been loaded from the cache")
 
     monkeypatch.setattr(toy2d, "train_toy_gan", no_training)
-    monkeypatch.setattr(toy2d, "_train_in_workers", no_training)
+    monkeypatch.setattr("modules.experiments.workers.run_in_workers", no_training)
     cached = toy_runs(recipes, workers=2, use_cache=True)
     for c, p in zip(cached, parallel):
         assert_runs_equal(c, p)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_script
+from course import run_script
 
 DOCS = ("--preset", "docs")
 @pytest.mark.slow
@@ -39,9 +39,9 @@ def test_gan_losses_runs_every_loss(tmp_path):
 
 def test_saved_samples_can_be_rescored(tmp_path):
     """``--save-samples`` writes the 2,500 evaluated samples; re-scoring them with
-    :func:`~modules.metrics.mode_coverage` gives the printed numbers."""
-    from modules.data import toy_target
-    from modules.metrics import mode_coverage
+    :func:`~modules.evaluation.metrics.mode_coverage` gives the printed numbers."""
+    from modules.data.synthetic import toy_target
+    from modules.evaluation.metrics import mode_coverage
 
     out = tmp_path / "samples.npy"
     run = run_script("gan_losses", *DOCS, "--losses", "lsgan", "--steps", "150", "--save-samples", str(out))
@@ -58,8 +58,8 @@ def test_mode_collapse_saves_the_best_grid_fix(tmp_path):
     gives a printed grid row, modes by the papers' rule, by the course's and HQ %.
     (Whether a fix meets the lesson's target is a gate on the build's records,
     tests/lesson_gates/lesson_12_1_6.py.)"""
-    from modules.data import toy_target
-    from modules.metrics import mode_coverage
+    from modules.data.synthetic import toy_target
+    from modules.evaluation.metrics import mode_coverage
 
     out = tmp_path / "grid.npy"
     args = ("--ring-steps", "40", "--grid-steps", "40", "--fixes", "minibatch_std", "--grid-fixes", "minibatch_std,pack")
@@ -105,7 +105,7 @@ def test_bad_input_is_one_line_and_exit_2(script, args, words):
 def test_trick_that_needs_labels_with_a_score_loss_is_refused():
     """Label smoothing with a hinge loss has nothing to smooth: the trainer refuses the
     combination with one clear sentence instead of training something meaningless."""
-    from modules.toy2d import ToyRecipe, build_toy_gan
+    from modules.experiments.toy2d import ToyRecipe, build_toy_gan
 
     with pytest.raises(ValueError, match="label_smoothing changes D's targets, but the hinge loss has none") as err:
         build_toy_gan(ToyRecipe(loss="hinge", tricks=("label_smoothing",), steps=2))

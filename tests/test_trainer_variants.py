@@ -11,9 +11,10 @@ import pytest
 import torch
 from torch import nn
 
-from modules.data import GaussianTarget, normal_noise
-from modules.image_data import ImageDataset, load_image_dataset
-from modules.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.data.images import ImageDataset, load_image_dataset
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 from modules.game.config import TrainConfig
 from modules.game.games import Conditional, Unconditional
 from modules.game.history import Callback

@@ -12,15 +12,15 @@ import pytest
 import torch
 from torch import nn
 
-from modules.data import GaussianTarget, normal_noise
+from modules.data.synthetic import GaussianTarget, normal_noise
 from modules.game.config import TrainConfig
 from modules.game.history import Callback, EvalEvery, History, ProgressBar
 from modules.game.loop import GANTrainer
 from modules.game.losses import MinimaxLoss
 from modules.game.objective import Objective
 from modules.game.runtime import TrainingDiverged, resolve_device, seed_everything, torch_threads
-from modules.metrics import sample_stats
-from modules.models import BatchStatsDiscriminator, MLPDiscriminator, MLPGenerator
+from modules.evaluation.metrics import sample_stats
+from modules.networks.mlp import BatchStatsDiscriminator, MLPDiscriminator, MLPGenerator
 
 NOISE_1D = functools.partial(normal_noise, dim=1)
 

@@ -1,4 +1,4 @@
-"""Tests for modules.translation_data: the data of lesson 12.1.8 (image-to-image translation).
+"""Tests for modules.data.translation: the data of lesson 12.1.8 (image-to-image translation).
 
 Paired shape scenes (outline -> shaded rendering) for pix2pix and unpaired digit
 domains (plain -> styled) for CycleGAN.  Everything is made by code and offline.
@@ -11,21 +11,8 @@ import math
 import pytest
 import torch
 
-from modules.image_data import ImageDataset, load_image_dataset
-from modules.translation_data import (
-    SHAPE_KINDS,
-    STYLES,
-    PairedImages,
-    Shape,
-    UnpairedDomains,
-    best_constant_l1,
-    digit_styles,
-    outline_of,
-    random_scenes,
-    render_scene,
-    shape_scenes,
-    stylise,
-)
+from modules.data.images import ImageDataset, load_image_dataset
+from modules.data.translation import SHAPE_KINDS, STYLES, PairedImages, Shape, UnpairedDomains, best_constant_l1, digit_styles, outline_of, random_scenes, render_scene, shape_scenes, stylise
 from test_image_data import gen, one_line
 
 

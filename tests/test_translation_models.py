@@ -1,4 +1,4 @@
-"""Tests for modules.translation_models: the U-Net generator, the PatchGAN
+"""Tests for modules.networks.translation: the U-Net generator, the PatchGAN
 discriminator and its receptive field, CycleGAN's image history and the
 initialisation."""
 
@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from modules.models import dcgan_init
+from modules.networks.dcgan import dcgan_init
 from modules.game.games import ImageHistory
-from modules.translation_models import PatchDiscriminator, UNetGenerator, init_weights, receptive_field
+from modules.networks.translation import PatchDiscriminator, UNetGenerator, init_weights, receptive_field
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
-"""The recipes of lessons 12.1.8 and 12.1.9 (modules.translation_recipes and the
-StyleGAN-lite recipe of modules.stylegan), the measures the quality gates use, and
-the two figure helpers they added to modules.plotting."""
+"""The recipes of lessons 12.1.8 and 12.1.9 (modules.experiments.translation and the
+StyleGAN-lite recipe of modules.networks.stylegan), the measures the quality gates use, and
+the two figure helpers they added to modules.figures.plotting."""
 
 from __future__ import annotations
 
@@ -12,24 +12,13 @@ from modules.game.games import Cycle, Pair, Paired
 from modules.game.loop import GANTrainer
 from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
 from modules.game.terms import L1, CycleConsistency, Identity
-from modules.models import DCGANDiscriminator
-from modules.plotting import plot_image_columns, plot_mixing_grid
-from modules.stylegan import StyleGenerator, StyleRecipe, build_style_gan, sample_spread
-from modules.translation_data import PairedImages
-from modules.translation_models import PatchDiscriminator, UNetGenerator
-from modules.translation_recipes import (
-    CycleGANRecipe,
-    DomainClassifier,
-    Pix2PixRecipe,
-    build_cyclegan,
-    build_pix2pix,
-    cycle_report,
-    held_out_l1,
-    train_domain_classifier,
-    translate,
-    translation_size,
-    unet_depth,
-)
+from modules.networks.dcgan import DCGANDiscriminator
+from modules.figures.plotting import plot_image_columns, plot_mixing_grid
+from modules.networks.stylegan import StyleGenerator
+from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
+from modules.data.translation import PairedImages
+from modules.networks.translation import PatchDiscriminator, UNetGenerator
+from modules.experiments.translation import CycleGANRecipe, DomainClassifier, Pix2PixRecipe, build_cyclegan, build_pix2pix, cycle_report, held_out_l1, train_domain_classifier, translate, translation_size, unet_depth
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -206,7 +195,7 @@ def write_pairs(folder, n: int = 4, size: int = 20) -> list[tuple[torch.Tensor, 
 
 
 def test_paired_folder_splits_side_by_side_pairs(tmp_path):
-    from modules.translation_data import paired_folder
+    from modules.data.translation import paired_folder
 
     write_pairs(tmp_path / "train", n=4)
     pairs = paired_folder(str(tmp_path), size=16)
@@ -226,8 +215,8 @@ def test_paired_folder_splits_side_by_side_pairs(tmp_path):
 
 
 def test_paired_folder_errors_are_one_line(tmp_path):
-    from modules.image_data import DatasetUnavailable
-    from modules.translation_data import paired_folder
+    from modules.data.images import DatasetUnavailable
+    from modules.data.translation import paired_folder
 
     with pytest.raises(DatasetUnavailable, match="is not a folder"):
         paired_folder(str(tmp_path / "missing"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_script
+from course import run_script
 from test_image_scripts import one_line_error as image_one_line_error
 
 DOCS = ("--preset", "docs")

@@ -5,7 +5,6 @@ ending in one line and exit 2)."""
 
 from __future__ import annotations
 
-import ast
 import functools
 import re
 from dataclasses import asdict, replace
@@ -14,27 +13,21 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import run_script, script_path
-from modules.data import normal_noise
-from modules.image_data import load_image_dataset
-from modules.evaluation import frechet_distance
+from course import run_script, script_path
+from script_recipes import recipe_presets
+from modules.data.synthetic import normal_noise
+from modules.data.images import load_image_dataset
+from modules.evaluation.feature_metrics import frechet_distance
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.losses import NonSaturatingLoss, WassersteinLoss
 from modules.game.runtime import seed_everything
 from modules.game.terms import GradientPenalty
-from modules.models import DCGANDiscriminator, DCGANGenerator, DigitClassifier, dcgan_init, layer_shapes
-from modules.plotting import plot_estimate_and_quality
-from modules.recipes import (
-    DCGAN_PRESETS,
-    WGAN_GP_PRESETS,
-    GANRecipe,
-    build_gan,
-    classifier_features,
-    classify,
-    classify_with_confidence,
-    recognised_share,
-)
+from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init, layer_shapes
+from modules.networks.classifier import DigitClassifier
+from modules.figures.plotting import plot_estimate_and_quality
+from modules.experiments.dcgan import DCGAN_PRESETS, WGAN_GP_PRESETS, build_gan
+from modules.evaluation.classifier import classifier_features, classify, classify_with_confidence, recognised_share
 
 DOCS = ("--preset", "docs")
 NORM_LAYERS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
@@ -214,24 +207,8 @@ def test_estimate_and_quality_figure():
 # --------------------------------------------------------------------------------------
 # The script
 # --------------------------------------------------------------------------------------
-def script_constants() -> dict:
-    tree = ast.parse(script_path("wgan_gp").read_text(encoding="utf-8"))
-    return {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
-    }
-
-
 def test_wgan_gp_constants_match_the_shared_presets():
-    constants = script_constants()
-    names = {"dataset": "DATASET", "image_size": "IMAGE_SIZE", "latent_dim": "LATENT_DIM", "width": "WIDTH",
-             "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "beta1": "BETA1", "beta2": "BETA2", "n_critic": "N_CRITIC",
-             "penalty_weight": "PENALTY_WEIGHT", "critic_norm": "CRITIC_NORM", "steps": "STEPS", "ema_decay": "EMA_DECAY",
-             "seed": "SEED"}  # fmt: skip
-    full = {field: constants[const] for field, const in names.items()}
-    docs = {**full, **constants["DOCS_PRESET"]}
-    for preset, values in (("full", full), ("docs", docs)):
+    for preset, values in recipe_presets("wgan_gp").items():  # the flags' defaults in each preset
         recipe = asdict(WGAN_GP_PRESETS[preset])
         assert {k: recipe[k] for k in values} == values, preset
 

@@ -1,4 +1,4 @@
-"""modules.workers: independent runs in worker processes, and :func:`trained`, which
+"""modules.experiments.workers: independent runs in worker processes, and :func:`trained`, which
 loads finished runs from the model cache and trains the missing ones (side by side on
 a CPU).  The results must not depend on whether a run trained here, in a worker, or
 came from the cache."""
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from modules import workers
+from modules.experiments import workers
 from modules.game.runtime import TrainingDiverged
-from modules.translation_recipes import Pix2PixRecipe, build_pix2pix
-from modules.workers import run_in_workers, trained
+from modules.experiments.translation import Pix2PixRecipe, build_pix2pix
+from modules.experiments.workers import run_in_workers, trained
 
 TINY = Pix2PixRecipe(image_size=16, scenes=60, width=4, d_width=4, d_layers=1, steps=3, batch_size=4)
 

@@ -5,7 +5,7 @@
 * :func:`named_figure_scraper` -- sphinx-gallery numbers the figures of a script in the
   order they appear (``sphx_glr_<script>_001.png``, ...).  Lesson pages must not depend
   on that order, so every figure that has a label (``fig.set_label("training_results")``,
-  done by :mod:`modules.plotting`) is also saved as
+  done by :mod:`modules.figures.plotting`) is also saved as
   ``<gallery dir>/images/named/<script>-<label>.png``; lessons refer to those names.
 * Animations (a matplotlib ``Animation`` held in a top-level variable of a script) are
   also written as ``<script>-<label>.html``, the JavaScript player sphinx-gallery
@@ -24,7 +24,7 @@
   the build ends (sphinx-gallery's own timing pages load scripts from CDNs, so they
   are switched off).
 
-* Numbers from the build (see :mod:`modules.results`): before the scripts run, the
+* Numbers from the build (see :mod:`modules.storage.results`): before the scripts run, the
   build points ``GAN_COURSE_RESULTS`` at ``<build dir>/results`` (emptied first), where
   each script records the values its lesson quotes.  ``:result:`script.name``` puts a
   recorded value into a sentence; ``.. build-output:: script`` shows lines the script
@@ -51,7 +51,7 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from modules.results import RESULTS_ENV, load_script_results
+from modules.storage.results import RESULTS_ENV, load_script_results
 
 NAMED_DIR = "named"
 # matplotlib's JavaScript animation player loads Font Awesome 4 from a CDN for its

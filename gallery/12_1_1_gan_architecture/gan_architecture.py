@@ -47,11 +47,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, fail, parse_script_args, positive, train_or_exit
-from modules.data import GaussianTarget, normal_noise
-from modules.metrics import first_epoch_within, sample_stats
-from modules.models import BatchStatsDiscriminator, MLPGenerator
-from modules.results import record
-from modules.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results
+from modules.data.synthetic import GaussianTarget, normal_noise
+from modules.evaluation.metrics import first_epoch_within, sample_stats
+from modules.networks.mlp import BatchStatsDiscriminator, MLPGenerator
+from modules.storage.results import record
+from modules.figures.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results
 from modules.game.config import TrainConfig
 from modules.game.history import EvalEvery
 from modules.game.loop import GANTrainer
@@ -99,7 +99,7 @@ record("untrained_std", output.std().item(), ".2f")
 # its own (3.7 is a perfectly likely draw from N(4, 1.25) *and* from many other
 # distributions), so D looks at a **group** of ``GROUP_SIZE`` numbers at a time and
 # judges it through four statistics: mean, standard deviation, skewness and kurtosis.
-# That is what :class:`~modules.models.BatchStatsDiscriminator` does before its own
+# That is what :class:`~modules.networks.mlp.BatchStatsDiscriminator` does before its own
 # small MLP outputs one logit per group.
 
 fig = draw_gan_diagram()

@@ -41,11 +41,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, parse_script_args, positive, train_or_exit
-from modules.data import LinePatterns, line_pattern_bank, nearest_line_pattern, normal_noise
-from modules.metrics import clean_line_share, line_patterns_covered
-from modules.models import MLPDiscriminator, MLPGenerator
-from modules.plotting import plot_losses, plot_pattern_grid, plot_pattern_progress
-from modules.results import record
+from modules.data.synthetic import LinePatterns, line_pattern_bank, nearest_line_pattern, normal_noise
+from modules.evaluation.metrics import clean_line_share, line_patterns_covered
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator
+from modules.figures.plotting import plot_losses, plot_pattern_grid, plot_pattern_progress
+from modules.storage.results import record
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
 from modules.game.runtime import seed_everything
@@ -83,7 +83,7 @@ title = fig.suptitle("All 16 real patterns: the 8 horizontal lines (top) and the
 # G: ``LATENT_DIM`` noise numbers -> 128 -> 128 -> 64 pixels, LeakyReLU, BatchNorm in
 # the hidden layers and Tanh on the output, reshaped to 1x8x8.  D: the 64 pixels (plus
 # one number, explained below) -> 128 -> 128 -> one logit.  Both are the
-# :mod:`modules.models` MLP families that also played the 1-D game.
+# :mod:`modules.networks.mlp` families that also played the 1-D game.
 #
 # D also sees the *minibatch standard deviation*: the spread of the batch its image
 # came in.  A generator that draws the same picture over and over produces batches
@@ -129,7 +129,7 @@ for start in range(0, args.epochs, report_every):
 # -----------------
 # The top row holds real patterns; below are samples of the trained generator on the
 # fixed noise, framed green when they are *clean* lines (every pixel within 0.5 of a
-# single-line pattern, see :func:`~modules.data.is_clean_line`) and red otherwise.
+# single-line pattern, see :func:`~modules.data.synthetic.is_clean_line`) and red otherwise.
 
 fig = plot_pattern_grid(real_data(8, generator=torch.Generator().manual_seed(args.seed)), trainer.sample_fixed())
 

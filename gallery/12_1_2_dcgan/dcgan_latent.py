@@ -43,11 +43,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, or_exit, parse_script_args
-from modules.data import interpolate
-from modules.metrics import nearest_neighbours
-from modules.plotting import plot_nearest_neighbours, plot_strips, strip_animation
-from modules.recipes import DCGAN_PRESETS, load_gan, pretrained_gan
-from modules.results import record
+from modules.data.synthetic import interpolate
+from modules.evaluation.metrics import nearest_neighbours
+from modules.figures.plotting import plot_nearest_neighbours, plot_strips, strip_animation
+from modules.experiments.dcgan import DCGAN_PRESETS, load_gan, pretrained_gan
+from modules.storage.results import record
 
 args = parse_script_args(
     [

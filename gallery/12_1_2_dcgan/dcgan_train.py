@@ -48,19 +48,23 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
-from modules import distributed
-from modules.cli import Option, fraction, or_exit, parse_script_args, train_or_exit
-from modules.metrics import class_shares
-from modules.models import layer_shapes
-from modules.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options, save_gan
-from modules.results import record
+from modules.game import distributed
+from modules.cli import Option, recipe_flags, recipe_from_args, or_exit, parse_script_args, train_or_exit
+from modules.evaluation.metrics import class_shares
+from modules.networks.dcgan import layer_shapes
+from modules.figures.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
+from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
+from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan, save_gan
+from modules.storage.results import record
 from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [
-        *recipe_options(DATASET, IMAGE_SIZE, LATENT_DIM, WIDTH, BATCH_SIZE, LEARNING_RATE, STEPS, EMA_DECAY),
-        Option("beta1", BETA1, float, "Adam beta1", fraction),
+        *recipe_flags(
+            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
+            ema_decay=EMA_DECAY, beta1=BETA1,
+        ),
         Option("checkpoint", None, str, "also save the trained GAN to this file"),
         Option("resume", None, str, "resume from this checkpoint (trains up to --steps in total)"),
     ],
@@ -69,15 +73,15 @@ args = parse_script_args(
     seed=SEED,
 )
 distributed.setup(args.device)  # under torchrun: join the other processes (else nothing)
-recipe = GANRecipe.from_args(args)
+recipe = recipe_from_args(GANRecipe, args)
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 
 # %%
 # The two networks, layer by layer
 # --------------------------------
-# :func:`modules.recipes.build_gan` builds the DCGAN generator and discriminator of
-# :mod:`modules.models`, applies the DCGAN initialisation and hands both to the
+# :func:`modules.experiments.dcgan.build_gan` builds the DCGAN generator and discriminator of
+# :mod:`modules.networks.dcgan`, applies the DCGAN initialisation and hands both to the
 # shared trainer.  The generator doubles the image size at every layer and halves the
 # channels; the discriminator does the opposite.  No pooling, no fully connected
 # hidden layers, BatchNorm everywhere except G's output and D's input.

@@ -42,10 +42,10 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, or_exit, parse_script_args, train_or_exit
-from modules.metrics import checkerboard_strength
-from modules.plotting import plot_curves, plot_image_panels
-from modules.recipes import DCGAN_PRESETS, build_gan, pretrained_gan
-from modules.results import record
+from modules.evaluation.metrics import checkerboard_strength
+from modules.figures.plotting import plot_curves, plot_image_panels
+from modules.experiments.dcgan import DCGAN_PRESETS, build_gan, pretrained_gan
+from modules.storage.results import record
 
 args = parse_script_args(
     [Option("steps", STEPS, int, "training steps of the resize-convolution generator", at_least(1))],

@@ -43,10 +43,11 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fail, or_exit, parse_script_args, train_or_exit
-from modules.plotting import plot_class_grid, plot_image_panels, plot_training_curves
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, cache_gan, classify, pretrained_classifier, recipe_options
-from modules.results import record
+from modules.cli import Option, recipe_flags, recipe_from_args, at_least, fail, or_exit, parse_script_args, train_or_exit
+from modules.figures.plotting import plot_class_grid, plot_image_panels, plot_training_curves
+from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
+from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan
+from modules.storage.results import record
 from modules.game.history import EvalEvery
 
 
@@ -56,7 +57,11 @@ def digit(value):
 
 args = parse_script_args(
     [
-        *recipe_options(DATASET, IMAGE_SIZE, LATENT_DIM, WIDTH, BATCH_SIZE, LEARNING_RATE, STEPS, EMA_DECAY),
+        *recipe_flags(
+            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
+            ema_decay=EMA_DECAY,
+        ),
         Option("columns", COLUMNS, int, "noise vectors per class in the grid", at_least(1)),
         Option("digit", DIGIT, int, "draw 64 samples of this class", digit),
     ],
@@ -64,7 +69,7 @@ args = parse_script_args(
     description="Train a conditional DCGAN and generate the digit you ask for.",
     seed=SEED,
 )
-recipe = GANRecipe.from_args(args, conditional=True)
+recipe = recipe_from_args(GANRecipe, args, conditional=True)
 dataset = or_exit(recipe.load_data)
 if dataset.num_classes == 0:
     fail(f"{args.data_dir} has no class sub-folders; a conditional GAN needs labelled images")
@@ -75,7 +80,7 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # %%
 # Training
 # --------
-# :func:`modules.recipes.build_gan` with ``conditional=True`` gives both networks a
+# :func:`modules.experiments.dcgan.build_gan` with ``conditional=True`` gives both networks a
 # label input (``num_classes``) and tells the trainer to pass labels: real images
 # come with their own, the fakes in D's step get the same labels, and in G's step
 # the labels are drawn uniformly.

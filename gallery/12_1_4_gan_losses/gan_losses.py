@@ -27,7 +27,7 @@ Run it yourself::
 # ``--batch-size``, ``--lr``, ``--n-critic``, ``--penalty-weight``, ``--weight-clip``,
 # ``--workers``, ``--seed``).  ``LR`` is the Adam learning rate of the four
 # classic losses; the Wasserstein losses use their papers' optimisers (see
-# :data:`modules.toy2d.PAPER_SETTINGS`) with ``N_CRITIC`` critic steps per
+# :data:`modules.experiments.toy2d.PAPER_SETTINGS`) with ``N_CRITIC`` critic steps per
 # generator step.
 
 LOSSES = "minimax,non_saturating,lsgan,hinge,wgan,wgan_gp"
@@ -45,22 +45,25 @@ DOCS_PRESET = {"steps": 2000}
 # %%
 import torch
 
-from modules.cli import Option, at_least, fail, name_list, non_negative, one_of, parse_script_args, positive, save_samples
-from modules.data import toy_target
+from modules.cli import Option, recipe_flags, fail, name_list, one_of, parse_script_args, save_samples
+from modules.data.synthetic import toy_target
 from modules.game.objective import OBJECTIVES as KNOWN_LOSSES
 from modules.game.objective import named_objective
-from modules.metrics import mode_coverage
-from modules.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
-from modules.results import record
-from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
+from modules.evaluation.metrics import mode_coverage
+from modules.figures.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
+from modules.storage.results import record
+from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 
 args = parse_script_args(
     [
         Option("losses", name_list(LOSSES), name_list, "comma-separated losses to compare", one_of(list(KNOWN_LOSSES))),
-        *toy_options(TARGET, STEPS, BATCH_SIZE, LR, WORKERS, lr_help="Adam learning rate of the classic losses"),
-        Option("n_critic", N_CRITIC, int, "critic steps per generator step (Wasserstein losses)", at_least(1)),
-        Option("penalty_weight", PENALTY_WEIGHT, float, "gradient penalty weight lambda (wgan_gp)", non_negative),
-        Option("weight_clip", WEIGHT_CLIP, float, "weight clipping bound c (wgan)", positive),
+        *recipe_flags(
+            ToyRecipe, target=TARGET, steps=STEPS, batch_size=BATCH_SIZE, lr=LR,
+            n_critic=N_CRITIC, penalty_weight=PENALTY_WEIGHT, weight_clip=WEIGHT_CLIP,
+            helps={"lr": "Adam learning rate of the classic losses"},
+        ),
+        workers_option(WORKERS),
         save_samples_option("the last loss's"),
     ],
     DOCS_PRESET,
@@ -111,9 +114,9 @@ for name, g in grads.items():
 # %%
 # One task, six objectives
 # ------------------------
-# Each run is a :class:`~modules.toy2d.ToyRecipe` that differs from the others only
+# Each run is a :class:`~modules.experiments.toy2d.ToyRecipe` that differs from the others only
 # in its loss (plus the Wasserstein losses' optimiser settings).  The runs are
-# independent, so :func:`~modules.toy2d.toy_runs` trains them in parallel worker
+# independent, so :func:`~modules.experiments.toy2d.toy_runs` trains them in parallel worker
 # processes; each is seeded on its own, so the numbers do not depend on the number
 # of workers.
 

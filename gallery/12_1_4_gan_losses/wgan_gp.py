@@ -58,29 +58,29 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 16, "lr": 5e-4, "
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fraction, non_negative, or_exit, parse_script_args, train_or_exit
+from modules.cli import recipe_flags, recipe_from_args, or_exit, parse_script_args, train_or_exit
 from modules.game.terms import input_gradient_norms, interpolates
-from modules.evaluation import check_sample_size, frechet_distance
-from modules.models import DISCRIMINATOR_NORMS
-from modules.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
-from modules.results import record
-from modules.recipes import ClassifierRecipe, GANRecipe, build_gan, classifier_features, pretrained_classifier, recipe_options, recognised_share
+from modules.evaluation.feature_metrics import check_sample_size, frechet_distance
+from modules.figures.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
+from modules.storage.results import record
+from modules.evaluation.classifier import ClassifierRecipe, classifier_features, pretrained_classifier, recognised_share
+from modules.experiments.dcgan import GANRecipe, build_gan
 from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [
-        *recipe_options(DATASET, IMAGE_SIZE, LATENT_DIM, WIDTH, BATCH_SIZE, LEARNING_RATE, STEPS, EMA_DECAY),
-        Option("beta1", BETA1, float, "Adam beta1", fraction),
-        Option("beta2", BETA2, float, "Adam beta2", fraction),
-        Option("n_critic", N_CRITIC, int, "critic updates per generator update", at_least(1)),
-        Option("penalty_weight", PENALTY_WEIGHT, float, "weight of the gradient penalty (0: none)", non_negative),
-        Option("critic_norm", CRITIC_NORM, str, "normalisation inside the critic", choices=DISCRIMINATOR_NORMS),
+        *recipe_flags(
+            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
+            ema_decay=EMA_DECAY, beta1=BETA1, beta2=BETA2, n_critic=N_CRITIC,
+            penalty_weight=PENALTY_WEIGHT, critic_norm=CRITIC_NORM,
+        ),
     ],
     DOCS_PRESET,
     description="Train a WGAN-GP on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
     seed=SEED,
 )
-recipe = GANRecipe.from_args(args, loss="wgan_gp")
+recipe = recipe_from_args(GANRecipe, args, loss="wgan_gp")
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 
@@ -103,8 +103,8 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # norm exactly 1 on random points :math:`\hat x` between real and generated images,
 # where the optimal critic has it.
 #
-# :func:`modules.recipes.build_gan` builds the same DCGAN networks and trainer as
-# lesson 12.1.2; :data:`modules.recipes.WGAN_GP_PRESETS` differ from the DCGAN
+# :func:`modules.experiments.dcgan.build_gan` builds the same DCGAN networks and trainer as
+# lesson 12.1.2; :data:`modules.experiments.dcgan.WGAN_GP_PRESETS` differ from the DCGAN
 # recipe only in ``loss="wgan_gp"`` (:func:`~modules.game.objective.named_objective`: the Wasserstein loss plus a :class:`~modules.game.terms.GradientPenalty`),
 # ``n_critic=5`` (the trainer's ``d_steps``), Adam's betas and learning rate, and
 # ``critic_norm="layer"``: the penalty is computed image by image, and BatchNorm
@@ -132,7 +132,7 @@ def report(step, record, _):
 # To see whether the critic's estimate means anything, the script measures the
 # samples independently of the critic: the small digit classifier of lesson 12.1.2
 # turns 256 generated images (always from the same noise) and the real images into
-# feature vectors, and :func:`~modules.evaluation.frechet_distance` compares the two
+# feature vectors, and :func:`~modules.evaluation.feature_metrics.frechet_distance` compares the two
 # clouds (the idea behind FID, lesson 12.1.7): lower is closer to the real digits.
 
 judge = None

@@ -5,11 +5,11 @@ Ten stabilisation tricks, one fragile GAN
 Lesson :ref:`module-12-1-5-stabilizing-training`, script 1 of 2.
 
 A deliberately fragile baseline: the plain non-saturating GAN of
-:mod:`modules.toy2d` on the ring of 8 Gaussians, which on its own never settles on
+:mod:`modules.experiments.toy2d` on the ring of 8 Gaussians, which on its own never settles on
 the modes.  Each trick of :mod:`modules.game.tricks` is then added *alone* to exactly
 that baseline, with nothing else changed, and every run is scored the same way:
 modes covered, the share of high-quality samples, and whether the training health
-monitor (:mod:`modules.monitor`) raised a warning.
+monitor (:mod:`modules.evaluation.monitor`) raised a warning.
 
 This is one seed on one toy problem: it shows what each trick does to *this* game,
 not a ranking that holds everywhere (see the lesson's exercises).
@@ -46,17 +46,21 @@ DOCS_PRESET = {"steps": 2000, "lr": 2e-3, "tricks": ["label_smoothing", "noisy_l
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, name_list, one_of, parse_script_args, save_samples
-from modules.data import toy_target
-from modules.plotting import plot_2d_panels, plot_coverage_bars
-from modules.results import record
-from modules.toy2d import ToyRecipe, note_device, save_samples_option, toy_options, toy_runs_or_exit
+from modules.cli import Option, recipe_flags, name_list, one_of, parse_script_args, save_samples
+from modules.data.synthetic import toy_target
+from modules.figures.plotting import plot_2d_panels, plot_coverage_bars
+from modules.storage.results import record
+from modules.experiments.toy2d import ToyRecipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 from modules.game.tricks import TRICKS as KNOWN_TRICKS
 
 args = parse_script_args(
     [
         Option("tricks", name_list(TRICKS), name_list, "comma-separated tricks, each tried alone", one_of(list(KNOWN_TRICKS))),
-        *toy_options(TARGET, STEPS, BATCH_SIZE, LR, WORKERS),
+        *recipe_flags(
+            ToyRecipe, target=TARGET, steps=STEPS, batch_size=BATCH_SIZE, lr=LR,
+        ),
+        workers_option(WORKERS),
         save_samples_option("the best run's"),
     ],
     DOCS_PRESET,

@@ -6,7 +6,7 @@ Lesson :ref:`module-12-1-5-stabilizing-training`, script 2 of 2.
 
 A GAN's two losses do not say whether it is learning: they are the two sides of a
 game and can look calm while the generator draws the same point over and over.
-The :class:`~modules.monitor.HealthMonitor` callback watches what does carry
+The :class:`~modules.evaluation.monitor.HealthMonitor` callback watches what does carry
 information: D's average verdict on real samples, D(x), and on fakes, D(G(z)), and
 the spread of G's samples compared with the data's.  It flags three warning signs,
 each with the step where it first appeared:
@@ -47,15 +47,19 @@ DOCS_PRESET = {"steps": 3000}
 # %%
 from dataclasses import replace
 
-from modules.cli import Option, parse_script_args, positive
-from modules.monitor import SIGNS
-from modules.plotting import plot_monitor
-from modules.results import record
-from modules.toy2d import ToyRecipe, note_device, toy_options, toy_runs_or_exit
+from modules.cli import Option, recipe_flags, parse_script_args, positive
+from modules.evaluation.monitor import SIGNS
+from modules.figures.plotting import plot_monitor
+from modules.storage.results import record
+from modules.experiments.toy2d import ToyRecipe, note_device, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 
 args = parse_script_args(
     [
-        *toy_options(TARGET, STEPS, BATCH_SIZE, LR, WORKERS),
+        *recipe_flags(
+            ToyRecipe, target=TARGET, steps=STEPS, batch_size=BATCH_SIZE, lr=LR,
+        ),
+        workers_option(WORKERS),
         Option("g_slowdown", G_SLOWDOWN, float, "the third run's G learning rate is --lr divided by this", positive),
     ],
     DOCS_PRESET,
@@ -68,8 +72,8 @@ note_device(args.device)
 # %%
 # Three runs
 # ----------
-# The monitor is attached to every :class:`~modules.toy2d.ToyRecipe` run by
-# :func:`~modules.toy2d.train_toy_gan`; it checks its averages 40 times per run.
+# The monitor is attached to every :class:`~modules.experiments.toy2d.ToyRecipe` run by
+# :func:`~modules.experiments.toy2d.train_toy_gan`; it checks its averages 40 times per run.
 
 baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
 results = toy_runs_or_exit(

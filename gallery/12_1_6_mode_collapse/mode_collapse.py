@@ -50,10 +50,11 @@ from dataclasses import replace
 import torch
 
 from modules.cli import Option, at_least, name_list, one_of, parse_script_args, positive, save_samples
-from modules.data import toy_target
-from modules.plotting import plot_2d_panels, plot_2d_progress
-from modules.results import record
-from modules.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.data.synthetic import toy_target
+from modules.figures.plotting import plot_2d_panels, plot_2d_progress
+from modules.storage.results import record
+from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
+from modules.experiments.workers import workers_option
 from modules.game.tricks import TRICKS
 
 KNOWN_FIXES = [*TRICKS, "wgan_gp"]
@@ -67,7 +68,7 @@ args = parse_script_args(
         Option("grid_steps", GRID_STEPS, int, "generator steps on the grid", at_least(1)),
         Option("grid_batch_size", GRID_BATCH_SIZE, int, "batch size on the grid", at_least(4)),
         Option("grid_lr", GRID_LR, float, "Adam learning rate on the grid (both players)", positive),
-        Option("workers", WORKERS, int, "training processes at once (0: one per CPU core)", at_least(0)),
+        workers_option(WORKERS),
         save_samples_option("the best grid fix's"),
     ],
     DOCS_PRESET,

@@ -4,7 +4,7 @@ Measuring GANs: FID, KID, Inception Score, precision and recall
 
 Lesson :ref:`module-12-1-7-evaluating-gans`, the lesson's script.
 
-Every number here is computed, not quoted: the metrics of :mod:`modules.evaluation`
+Every number here is computed, not quoted: the metrics of :mod:`modules.evaluation.feature_metrics`
 on the course's own generators.  The script
 
 1. measures the DCGAN of lesson 12.1.2 at every stage of its training, and the
@@ -53,20 +53,11 @@ import torch
 import torch.nn.functional as F
 
 from modules.cli import Option, at_least, fail, or_exit, parse_script_args, positive
-from modules.evaluation import (
-    FEATURE_EXTRACTORS,
-    check_sample_size,
-    feature_extractor,
-    frechet_distance,
-    generated_images,
-    inception_score,
-    kernel_inception_distance,
-    precision_recall,
-)
-from modules.metrics import nearest_neighbours
-from modules.plotting import plot_distance_histograms, plot_metric_cases, plot_metrics_over_training, plot_sample_size_bias
-from modules.recipes import CONDITIONAL_PRESETS, DCGAN_PRESETS, pretrained_gan
-from modules.results import record
+from modules.evaluation.feature_metrics import FEATURE_EXTRACTORS, check_sample_size, feature_extractor, frechet_distance, generated_images, inception_score, kernel_inception_distance, precision_recall
+from modules.evaluation.metrics import nearest_neighbours
+from modules.figures.plotting import plot_distance_histograms, plot_metric_cases, plot_metrics_over_training, plot_sample_size_bias
+from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS, pretrained_gan
+from modules.storage.results import record
 
 
 def size_list(text):

@@ -14,7 +14,7 @@ fed to the A -> B generator should come out unchanged).  The script trains it tw
 with the cycle term and without, and checks the results against the correct
 translations, which this made-up data, unlike real unpaired data, can tell us.
 
-The data is made by code (:func:`modules.translation_data.digit_styles`); the
+The data is made by code (:func:`modules.data.translation.digit_styles`); the
 classic CycleGAN data sets (horse2zebra, summer2winter, monet2photo) use the same
 recipe at 256x256.
 
@@ -35,7 +35,7 @@ Run it yourself::
 # ``--workers``, ``--seed``).
 
 IMAGE_SIZE = 64
-STYLE = "inverted-thick-blue"  # domain B (modules.translation_data.STYLES)
+STYLE = "inverted-thick-blue"  # domain B (modules.data.translation.STYLES)
 WIDTH = 32  # U-Net base channels
 DEPTH = 3  # U-Net down-sampling steps (2 .. log2(IMAGE_SIZE))
 D_WIDTH = 64  # PatchGAN base channels
@@ -57,24 +57,22 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
-from modules.plotting import plot_image_columns, plot_image_panels, plot_training_curves
-from modules.recipes import ClassifierRecipe, pretrained_classifier
-from modules.results import record
-from modules.game.runtime import TrainingDiverged
-from modules.translation_data import STYLES
-from modules.translation_recipes import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate, translation_options, translation_size
-from modules.workers import trained
+from modules.cli import or_exit, parse_script_args, recipe_flags
+from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_training_curves
+from modules.evaluation.classifier import ClassifierRecipe, pretrained_classifier
+from modules.storage.results import record
+from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate
+from modules.experiments.workers import trained, workers_option
 
 args = parse_script_args(
     [
-        Option("image_size", IMAGE_SIZE, int, "image height and width", translation_size),
-        Option("style", STYLE, str, "the style of domain B", choices=list(STYLES)),
-        Option("depth", DEPTH, int, "U-Net down-sampling steps", at_least(2)),
-        Option("cycle_weight", CYCLE_WEIGHT, float, "weight of the cycle term (0: adversarial loss only)", non_negative),
-        Option("identity_weight", IDENTITY_WEIGHT, float, "identity term, as a fraction of the cycle weight", non_negative),
-        Option("history", HISTORY, int, "earlier translations kept for the discriminators (0: none)", at_least(0)),
-        *translation_options(WIDTH, D_WIDTH, D_LAYERS, BATCH_SIZE, LEARNING_RATE, STEPS, WORKERS, "images of each domain per batch", "Adam learning rate (all four networks)"),
+        *recipe_flags(
+            CycleGANRecipe, image_size=IMAGE_SIZE, style=STYLE, depth=DEPTH,
+            cycle_weight=CYCLE_WEIGHT, identity_weight=IDENTITY_WEIGHT, history=HISTORY,
+            width=WIDTH, d_width=D_WIDTH, d_layers=D_LAYERS, batch_size=BATCH_SIZE,
+            lr=LEARNING_RATE, steps=STEPS,
+        ),
+        workers_option(WORKERS),
     ],
     DOCS_PRESET,
     description="Train a CycleGAN between plain digits and restyled digits, from unpaired samples.",
@@ -106,10 +104,7 @@ fig = plot_image_panels({"domain A: digits": sample_a, f"domain B: {args.style}"
 
 plain = replace(recipe, cycle_weight=0.0)
 recipes = {"cycle": recipe, "GAN only": plain} if recipe.cycle_weight > 0 else {"GAN only": recipe}
-try:
-    runs = dict(zip(recipes, trained("cyclegan", list(recipes.values()), build_cyclegan, workers=args.workers or None, device=args.device, progress=args.progress)))
-except TrainingDiverged as err:
-    fail(str(err))
+runs = dict(zip(recipes, or_exit(trained, "cyclegan", list(recipes.values()), build_cyclegan, workers=args.workers or None, device=args.device, progress=args.progress)))
 main = runs["cycle" if recipe.cycle_weight > 0 else "GAN only"]
 
 # %%

@@ -11,7 +11,7 @@ patch; and next to the adversarial loss, G pays ``L1_WEIGHT`` times its L1 dista
 to the target.  The script trains the same pix2pix twice, with that weight and with
 0, so you can see what each of the two terms does.
 
-The data is made by code (:func:`modules.translation_data.shape_scenes`), so nothing
+The data is made by code (:func:`modules.data.translation.shape_scenes`), so nothing
 is downloaded.  The classic pix2pix data sets (facades, maps, edges2shoes, ...) come
 as folders of side-by-side pairs; if you have one, ``--data-dir`` trains on it
 (``--direction BtoA`` for facades' label maps -> photos) with the same recipe, which
@@ -53,23 +53,22 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, fail, non_negative, or_exit, parse_script_args
-from modules.plotting import plot_curves, plot_image_columns, plot_training_curves
-from modules.results import record
-from modules.game.runtime import TrainingDiverged
-from modules.translation_data import best_constant_l1
-from modules.translation_models import receptive_field
-from modules.translation_recipes import Pix2PixRecipe, build_pix2pix, held_out_l1, recipe_from_args, translate, translation_options, translation_size
-from modules.workers import trained
+from modules.cli import or_exit, parse_script_args, recipe_flags
+from modules.figures.plotting import plot_curves, plot_image_columns, plot_training_curves
+from modules.storage.results import record
+from modules.data.translation import best_constant_l1
+from modules.networks.translation import receptive_field
+from modules.experiments.translation import Pix2PixRecipe, build_pix2pix, held_out_l1, recipe_from_args, translate
+from modules.experiments.workers import trained, workers_option
 
 args = parse_script_args(
     [
-        Option("image_size", IMAGE_SIZE, int, "image height and width", translation_size),
-        Option("scenes", SCENES, int, "paired scenes to make (a fifth held out)", at_least(50)),
-        Option("data_dir", None, str, "train on a folder of side-by-side pairs (the pix2pix data sets' layout) instead"),
-        Option("direction", "AtoB", str, "with --data-dir: translate the left half into the right (AtoB) or back (BtoA)", choices=["AtoB", "BtoA"]),
-        Option("l1_weight", L1_WEIGHT, float, "weight of the L1 term (0: adversarial loss only)", non_negative),
-        *translation_options(WIDTH, D_WIDTH, D_LAYERS, BATCH_SIZE, LEARNING_RATE, STEPS, WORKERS, "pairs per batch", "Adam learning rate (both players)"),
+        *recipe_flags(
+            Pix2PixRecipe, image_size=IMAGE_SIZE, scenes=SCENES, data_dir=None,
+            direction="AtoB", l1_weight=L1_WEIGHT, width=WIDTH, d_width=D_WIDTH,
+            d_layers=D_LAYERS, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
+        ),
+        workers_option(WORKERS),
     ],
     DOCS_PRESET,
     description="Train pix2pix (U-Net + PatchGAN + L1) to turn outline maps into shaded scenes.",
@@ -101,15 +100,12 @@ fig = plot_image_columns(
 # --------------------------------------
 # The same recipe twice, once with ``l1_weight`` = 0.  Both runs train at the
 # same time in two worker processes when the machine has two cores
-# (:func:`modules.workers.trained`), and are cached: the next run of this script
+# (:func:`modules.experiments.workers.trained`), and are cached: the next run of this script
 # loads them.
 
 plain = replace(recipe, l1_weight=0.0)
 recipes = {"L1 + GAN": recipe, "GAN only": plain} if recipe.l1_weight > 0 else {"GAN only": recipe}
-try:
-    runs = dict(zip(recipes, trained("pix2pix", list(recipes.values()), build_pix2pix, workers=args.workers or None, device=args.device, progress=args.progress)))
-except TrainingDiverged as err:
-    fail(str(err))
+runs = dict(zip(recipes, or_exit(trained, "pix2pix", list(recipes.values()), build_pix2pix, workers=args.workers or None, device=args.device, progress=args.progress)))
 main = runs["L1 + GAN" if recipe.l1_weight > 0 else "GAN only"]
 patch = record("patch", receptive_field(args.d_layers))
 print(f"PatchGAN: {args.d_layers} stride-2 layers, each logit sees a {patch}x{patch} patch")

@@ -4,7 +4,7 @@ StyleGAN-lite: styles, noise, mixing and truncation
 
 Lesson :ref:`module-12-1-9-style-based-generators`.
 
-A small style-based generator (:class:`modules.stylegan.StyleGenerator`), built from
+A small style-based generator (:class:`modules.networks.stylegan.StyleGenerator`), built from
 the ideas of StyleGAN rather than ported from its code: a mapping network turns z
 into w, the image grows from a learned 4x4 constant, every convolution is
 modulated by a style computed from w (AdaIN), every layer gets its own noise, and
@@ -52,14 +52,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from modules.cli import Option, at_least, fail, fraction, name_list, or_exit, parse_script_args, positive
-from modules.image_data import DATASETS
-from modules.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
-from modules.results import record
-from modules.stylegan import StyleRecipe, build_style_gan, sample_spread
-from modules.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
-from modules.game.runtime import TrainingDiverged
-from modules.workers import trained
+from modules.cli import Option, at_least, fail, name_list, or_exit, parse_script_args, recipe_flags, recipe_from_args
+from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
+from modules.storage.results import record
+from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
+from modules.figures.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
+from modules.experiments.workers import trained
 
 
 def psi_list(text):
@@ -78,25 +76,14 @@ def psi_values(values):
     return None
 
 
-def style_image_size(value):
-    return None if value in (8, 16, 32, 64, 128) else "must be a power of two from 8 to 128 (the synthesis network doubles a 4x4 constant)"
-
-
 args = parse_script_args(
     [
-        Option("dataset", DATASET, str, "training images", choices=[d for d in DATASETS if d != "folder"]),
-        Option("data_dir", None, str, "train on your own folder of images instead"),
-        Option("image_size", IMAGE_SIZE, int, "image height and width", style_image_size),
-        Option("z_dim", Z_DIM, int, "size of z", at_least(1)),
-        Option("w_dim", W_DIM, int, "size of w", at_least(1)),
-        Option("width", WIDTH, int, "channels of the coarse layers", at_least(8)),
-        Option("mapping_layers", MAPPING_LAYERS, int, "fully connected layers of the mapping network", at_least(1)),
-        Option("mixing_prob", MIXING_PROB, float, "probability of style mixing per training batch", lambda v: None if 0 <= v <= 1 else "must be in [0, 1]"),
-        Option("d_width", D_WIDTH, int, "discriminator base channels", at_least(1)),
-        Option("batch_size", BATCH_SIZE, int, "images per batch", at_least(2)),
-        Option("lr", LEARNING_RATE, float, "Adam learning rate (both players)", positive),
-        Option("steps", STEPS, int, "training steps", at_least(1)),
-        Option("ema_decay", EMA_DECAY, float, "decay of the generator's moving average (0: off)", fraction),
+        *recipe_flags(
+            StyleRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, z_dim=Z_DIM,
+            w_dim=W_DIM, width=WIDTH, mapping_layers=MAPPING_LAYERS, mixing_prob=MIXING_PROB,
+            d_width=D_WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
+            ema_decay=EMA_DECAY,
+        ),
         Option("psi", PSI, psi_list, "truncation values for the strip, comma-separated, each in [0, 1]", psi_values),
         Option("crossover", CROSSOVER, int, "first style taken from the column's latent in the mixing grid", at_least(0)),
     ],
@@ -104,9 +91,7 @@ args = parse_script_args(
     description="Train a small style-based generator and explore style mixing, truncation and noise.",
     seed=SEED,
 )
-recipe = StyleRecipe(
-    **{name: getattr(args, name) for name in ("dataset", "data_dir", "image_size", "z_dim", "w_dim", "width", "mapping_layers", "mixing_prob", "d_width", "batch_size", "lr", "steps", "ema_decay", "seed")}
-)
+recipe = recipe_from_args(StyleRecipe, args)
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 
@@ -135,10 +120,7 @@ def report(step, record):
     return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} G loss={record['g_loss']:.3f}"
 
 
-try:
-    (trainer,) = trained("stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset)
-except TrainingDiverged as err:
-    fail(str(err))
+(trainer,) = or_exit(trained, "stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset)
 every = max(1, recipe.steps // 5)  # from the history: the same lines for a fresh and a cached run
 for i, step in enumerate(trainer.history.epoch):
     if step % every == 0:

@@ -11,6 +11,7 @@ nothing, so every name has one home (and one entry in the API reference).
 * :mod:`~modules.game.terms` -- terms composed with a loss (gradient penalty, L1, cycle, ...)
 * :mod:`~modules.game.objective` -- a loss and its parts, and the objectives the lessons name
 * :mod:`~modules.game.tricks` -- training tricks, each acting where it belongs
+* :mod:`~modules.game.distributed` -- the same loop under ``torchrun`` (DistributedDataParallel)
 * :mod:`~modules.game.config`, :mod:`~modules.game.history`, :mod:`~modules.game.runtime`,
   :mod:`~modules.game.state` -- settings, records and callbacks, seeds and devices, checkpoints
 """

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from .. import distributed
+from modules.game import distributed
 
 __all__ = ["Duel", "Draws", "Game", "Unconditional", "Conditional", "Paired", "Cycle", "Pair", "ImageHistory"]
 

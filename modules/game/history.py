@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .. import distributed
+from modules.game import distributed
 
 #: what a callback is handed: the :class:`~modules.game.loop.GANTrainer` (not imported
 #: here, since the loop imports this module)

@@ -21,12 +21,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import distributed
-from .games import Draws, Game, Unconditional
-from .objective import Clock, Objective
-from . import plain, state
-from .history import History, ProgressBar
-from .runtime import TrainingDiverged, resolve_device, torch_threads
+from modules.game import distributed
+from modules.game.games import Draws, Game, Unconditional
+from modules.game.objective import Clock, Objective
+from modules.game import plain, state
+from modules.game.history import History, ProgressBar
+from modules.game.runtime import TrainingDiverged, resolve_device, torch_threads
 
 __all__ = ["EMA", "Phase", "GANTrainer", "check_finite", "update"]
 
@@ -134,6 +134,9 @@ class GANTrainer:
         self.discriminator = discriminator.to(self.device)
         for part in role("build"):
             self.discriminator = part.build(self.discriminator)
+        for trick in tricks:  # networks a trick cannot act on are refused now, not at its first step
+            if callable(check := getattr(trick, "check", None)):
+                check(self.discriminator)
         self.rates = (cfg.lr_d or cfg.lr, cfg.lr_g or cfg.lr)
         for part in role("rates"):
             self.rates = part.rates(*self.rates)

@@ -24,9 +24,9 @@ from typing import Any
 
 import torch
 
-from .games import Draws, Duel, Game, GView
-from .losses import AdversarialLoss, HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
-from .terms import GradientPenalty, Term, WeightClipping
+from modules.game.games import Draws, Duel, Game, GView
+from modules.game.losses import AdversarialLoss, HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
+from modules.game.terms import GradientPenalty, Term, WeightClipping
 
 __all__ = ["Clock", "Objective", "OBJECTIVES", "named_objective", "objective_from_settings"]
 

@@ -1,6 +1,6 @@
 """Checkpoints of a :class:`~modules.game.loop.Trainer`: everything needed to go on
 exactly where training stopped, written atomically and read with ``weights_only=True``
-(:mod:`modules.checkpoints`)."""
+(:mod:`modules.storage.checkpoints`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import torch
 
-from .. import distributed
-from .history import History
-from ..checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from modules.game import distributed
+from modules.game.history import History
+from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
 __all__ = ["trainer_state", "save", "load"]
 

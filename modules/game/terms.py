@@ -22,7 +22,7 @@ import math
 
 import torch
 
-from .games import Duel
+from modules.game.games import Duel
 
 __all__ = [
     "Term",

@@ -14,7 +14,7 @@ trick                  acts on                             how
 =====================  ==================================  =========================================
 
 Two more change D's architecture and are chosen when D is built, in
-:mod:`modules.models`: the minibatch standard deviation and packing.  :data:`TRICKS`
+:mod:`modules.networks.mlp` and :mod:`modules.networks.dcgan`: the minibatch standard deviation and packing.  :data:`TRICKS`
 lists all ten with a line each; :func:`make_tricks` builds the others by name.
 """
 
@@ -65,6 +65,10 @@ class Trick:
 
     name = "trick"
     acts_on = "nothing"
+
+    def check(self, discriminator: nn.Module) -> None:
+        """Refuse, with one ``ValueError``, a discriminator this trick cannot act on;
+        the trainer asks when it is built, before the first step."""
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -129,9 +133,11 @@ class FeatureMatching(Trick):
 
     name, acts_on = "feature_matching", "g_objective"
 
+    def check(self, discriminator):  # noqa: D102
+        _check(callable(getattr(discriminator, "features", None)), f"feature matching needs a discriminator with a features() method; {type(discriminator).__name__} has none")
+
     def g_loss(self, duels, draws, see):  # noqa: D102
         duel = duels[0]
-        _check(hasattr(duel.discriminator, "features"), "feature matching needs a discriminator with a features() method")
         batch = draws.real()
         real, real_cond = (batch[0], (batch[1],)) if isinstance(batch, (tuple, list)) else (batch, ())
         with torch.no_grad():
@@ -233,7 +239,7 @@ class UnrolledDiscriminator(Trick):
             d_phase.optimizer.load_state_dict(saved[1])
 
 
-# name -> (what it does, the class; None for the architecture tricks of modules.models)
+# name -> (what it does, the class; None for the architecture tricks of modules.networks)
 TRICKS: dict[str, tuple[str, type[Trick] | None]] = {
     "label_smoothing": ("one-sided label smoothing: D's real target 0.9", LabelSmoothing),
     "noisy_labels": ("flip 5% of D's labels each step", NoisyLabels),

@@ -249,7 +249,7 @@ def input_gradient_norms(discriminator: torch.nn.Module, x: torch.Tensor, cond: 
     to exactly 1 between data and fakes.
 
     Usually D scores every sample and the result has shape ``(n,)``.  A critic that
-    scores groups of samples (a :class:`~modules.models.PackedDiscriminator` sees
+    scores groups of samples (a :class:`~modules.networks.mlp.PackedDiscriminator` sees
     ``n // pack`` packs) gets one norm per group, taken over the whole group's input:
     the Lipschitz constraint is about what the critic actually reads."""
     x = x.detach().requires_grad_(True)

@@ -15,8 +15,8 @@ different architecture is a different module, and anything that watches training
 
 The trainer keeps no global state: random numbers for data and noise come from its own
 :class:`torch.Generator`, so several trainers (or several processes) never interfere.
-Under ``torchrun`` (after :func:`modules.distributed.setup`) the same trainer trains
-with DistributedDataParallel: see :mod:`modules.distributed`.
+Under ``torchrun`` (after :func:`modules.game.distributed.setup`) the same trainer trains
+with DistributedDataParallel: see :mod:`modules.game.distributed`.
 
 Introduced in lesson 12.1.1 (GAN Architecture).
 """
@@ -36,8 +36,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from modules import distributed
-from modules.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from modules.game import distributed
+from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 from legacy.losses import GANLoss, NonSaturatingLoss
 from legacy.tricks import Trick
 
@@ -647,7 +647,7 @@ class GANTrainer:
 
     def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
         """Restore a checkpoint written by :meth:`save_checkpoint`; returns its
-        contents.  Raises :class:`~modules.checkpoints.CheckpointError` (one line)
+        contents.  Raises :class:`~modules.storage.checkpoints.CheckpointError` (one line)
         for a missing, corrupt or foreign file, or one of another architecture."""
         data = load_checkpoint(path, kind="gan")
         backup = copy.deepcopy(self.state_dict())
@@ -724,7 +724,7 @@ class CycleGANTrainer(GANTrainer):
 
     ``sampler(n, generator=rng)`` returns ``(images_a, images_b)``: independent
     batches of the two domains (no pairs), as
-    :meth:`modules.translation_data.UnpairedDomains.sample_pair` draws them.  ``g_ab`` translates A to B, ``g_ba``
+    :meth:`modules.data.translation.UnpairedDomains.sample_pair` draws them.  ``g_ab`` translates A to B, ``g_ba``
     back; ``d_a`` and ``d_b`` judge each domain.  G's loss adds to the two
     adversarial terms (least squares by default, as in the paper)
 

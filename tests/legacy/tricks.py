@@ -20,9 +20,9 @@ hook                          called
 ============================  ============================================================
 
 Two tricks change D's architecture rather than its training, so they live in
-:mod:`modules.models` and are chosen when D is built: the minibatch standard
+:mod:`modules.networks.dcgan` and are chosen when D is built: the minibatch standard
 deviation (``MLPDiscriminator(minibatch_std=True)``) and packing
-(:class:`~modules.models.PackedDiscriminator`).  :data:`TRICKS` lists all of them
+(:class:`~modules.networks.mlp.PackedDiscriminator`).  :data:`TRICKS` lists all of them
 with a one-line description; :func:`make_tricks` builds the hook-based ones by name.
 
 Introduced in lesson 12.1.5 (Stabilizing Training); the unrolled discriminator in
@@ -301,7 +301,7 @@ class UnrolledDiscriminator(Trick):
             self._saved = None
 
 
-# name -> (what it does, the class; None for the architecture tricks of modules.models)
+# name -> (what it does, the class; None for the architecture tricks of modules.networks.dcgan)
 TRICKS: dict[str, tuple[str, type[Trick] | None]] = {
     "label_smoothing": ("one-sided label smoothing: D's real target 0.9", LabelSmoothing),
     "noisy_labels": ("flip 5% of D's labels each step", NoisyLabels),

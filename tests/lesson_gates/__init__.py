@@ -1,7 +1,7 @@
 """Quality gates: the results every sentence that interprets a run rests on.
 
 A lesson never pastes a number from a run (the build pulls it in, see
-:mod:`modules.results`), but it does say what the numbers mean: "every digit appears",
+:mod:`modules.storage.results`), but it does say what the numbers mean: "every digit appears",
 "within 0.1 of the target", "the GAN-only run is worse than the constant".  Each such
 sentence is backed here by a :class:`Gate`: a check, with a margin, on the values the
 script recorded.  The same gates run in two places:
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from modules.results import load_script_results
+from modules.storage.results import load_script_results
 
 HERE = Path(__file__).resolve().parent
 

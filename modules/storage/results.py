@@ -4,7 +4,7 @@ A number that comes from a run is never pasted into a lesson's prose: PyTorch ro
 differently on other processors and GPUs, so a pasted number is wrong on the next
 machine.  Instead the script records it under a name::
 
-    from modules.results import record
+    from modules.storage.results import record
 
     record("final_mean", mean, ".3f")       # value 3.9912..., shown as "3.991"
     record("classes_covered", covered)      # an int, shown as "10"

@@ -19,7 +19,7 @@ spread is checked.  A healthy run sits near D(x) = D(G(z)) = 0.5 late in trainin
 keeps G's spread close to the data's.
 
 Everything the monitor keeps is plain numbers, so it travels between processes and
-into the model cache; :func:`modules.plotting.plot_monitor` draws it.
+into the model cache; :func:`modules.figures.plotting.plot_monitor` draws it.
 
 Introduced in lesson 12.1.5 (Stabilizing Training).
 """
@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .game.history import Callback
+from modules.game.history import Callback
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .game.loop import GANTrainer
+    from modules.game.loop import GANTrainer
 
 __all__ = ["SIGNS", "HealthReport", "HealthMonitor"]
 

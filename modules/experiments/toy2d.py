@@ -1,11 +1,11 @@
 """2-D GAN experiments: one recipe, one trainer, many variants, run side by side.
 
 Lessons 12.1.4 to 12.1.6 compare losses and tricks on the ring of 8 and the grid of 25
-Gaussians (:func:`modules.data.toy_target`).  A :class:`ToyRecipe` names everything
+Gaussians (:func:`modules.data.synthetic.toy_target`).  A :class:`ToyRecipe` names everything
 that determines one run: the target, the loss, the tricks and the budget.
 :func:`train_toy_gan` trains it with the shared :class:`~modules.game.GANTrainer`
-(plus a :class:`~modules.monitor.HealthMonitor`) and scores 2,500 samples with
-:func:`~modules.metrics.mode_coverage`; the result is a :class:`ToyRun`.
+(plus a :class:`~modules.evaluation.monitor.HealthMonitor`) and scores 2,500 samples with
+:func:`~modules.evaluation.metrics.mode_coverage`; the result is a :class:`ToyRun`.
 
 :func:`toy_runs` runs many recipes: results already in the model cache are loaded,
 the others are trained in up to ``workers`` processes at once (each run uses one CPU
@@ -20,8 +20,6 @@ Introduced in lesson 12.1.4 (GAN Losses and Wasserstein GANs).
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -30,22 +28,22 @@ from typing import Any
 
 import torch
 
-from .checkpoints import CheckpointError, cache_path, load_checkpoint, save_checkpoint
-from .cli import Option, at_least, fail, npy_path, positive
-from .data import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
-from .game.config import TrainConfig
-from .game.history import History
-from .game.loop import GANTrainer
-from .game.objective import objective_from_settings
-from .game.runtime import TrainingDiverged, seed_everything
-from .game.objective import OBJECTIVES
-from .game.tricks import TRICKS, make_tricks
-from .metrics import ModeCoverage, mode_coverage
-from .models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
-from .monitor import HealthMonitor, HealthReport
-from .workers import run_in_workers
+from modules.storage.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from modules.cli import Option, at_least, fail, non_negative, npy_path, or_exit, positive, setting
+from modules.data.synthetic import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
+from modules.game.config import TrainConfig
+from modules.game.history import History
+from modules.game.loop import GANTrainer
+from modules.game.objective import objective_from_settings
+from modules.game.runtime import seed_everything
+from modules.game.objective import OBJECTIVES
+from modules.game.tricks import TRICKS, make_tricks
+from modules.evaluation.metrics import ModeCoverage, mode_coverage
+from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from modules.evaluation.monitor import HealthMonitor, HealthReport
+from modules.experiments.workers import cached_runs
 
-__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "toy_options", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
+__all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
 EVAL_SAMPLES = 2500  # samples scored per run, as in the VEEGAN and PacGAN papers
 
@@ -62,21 +60,21 @@ class ToyRecipe:
     ``n_critic`` is the number of D (critic) updates per G update.
     """
 
-    target: str = "ring"
+    target: str = setting("ring", "2-D target", choices=list(TOY_TARGETS))
     loss: str = "non_saturating"
     tricks: tuple[str, ...] = ()
-    steps: int = 2000
-    batch_size: int = 128
-    lr: float = 1e-3
+    steps: int = setting(2000, "generator steps per run", at_least(1))
+    batch_size: int = setting(128, "samples per batch", at_least(4))
+    lr: float = setting(1e-3, "Adam learning rate (both players)", positive)
     lr_d: float | None = None
     betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 1
+    n_critic: int = setting(1, "critic steps per generator step (Wasserstein losses)", at_least(1))
     latent_dim: int = 2
     g_hidden: tuple[int, ...] = (128, 128, 128)
     d_hidden: tuple[int, ...] = (128, 128)
     g_batch_norm: bool = False
-    penalty_weight: float = 10.0
-    weight_clip: float = 0.01
+    penalty_weight: float = setting(10.0, "gradient penalty weight lambda (wgan_gp)", non_negative)
+    weight_clip: float = setting(0.01, "weight clipping bound c (wgan)", positive)
     pack: int = 4
     unroll_steps: int = 3
     lr_decay: str = "linear"
@@ -141,7 +139,7 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
     """The untrained G, D and trainer of ``recipe`` (weights seeded by
     ``recipe.seed``).  Architecture tricks are applied here: ``minibatch_std`` gives
     D the batch's spread as an extra input, ``pack`` wraps D in a
-    :class:`~modules.models.PackedDiscriminator`; the others go to the trainer, which
+    :class:`~modules.networks.mlp.PackedDiscriminator`; the others go to the trainer, which
     puts each where it acts."""
     seed_everything(recipe.seed)
     pack = recipe.pack if "pack" in recipe.tricks else 1
@@ -229,7 +227,7 @@ def train_toy_gan(recipe: ToyRecipe, device: str = "cpu", progress: bool = False
     history.snapshots = []
     extras: dict[str, Any] = {}
     if recipe.loss in ("wgan", "wgan_gp"):
-        from .game.terms import input_gradient_norms, interpolates
+        from modules.game.terms import input_gradient_norms, interpolates
 
         rng = torch.Generator().manual_seed(recipe.seed + 99)
         n = EVAL_SAMPLES - EVAL_SAMPLES % (recipe.pack if "pack" in recipe.tricks else 1)  # whole packs only
@@ -242,85 +240,44 @@ def train_toy_gan(recipe: ToyRecipe, device: str = "cpu", progress: bool = False
 def toy_run(recipe: ToyRecipe, use_cache: bool = True) -> ToyRun:
     """The :class:`ToyRun` of ``recipe``: from the model cache when there, else
     trained now and cached (unless ``use_cache`` is False)."""
-    cached = _load_run(_cache_file(recipe)) if use_cache else None
-    if cached is not None:
-        return cached
-    run = train_toy_gan(recipe)
-    if use_cache:
-        _save_run(run, _cache_file(recipe))
-    return run
+    return toy_runs([recipe], workers=1, use_cache=use_cache)[0]
 
 
 def toy_runs(recipes: list[ToyRecipe], workers: int | None = None, use_cache: bool = True) -> list[ToyRun]:
-    """:func:`toy_run` for every recipe, in order.  Runs found in the cache are
+    """:func:`toy_run` for every recipe, in order, through
+    :func:`~modules.experiments.workers.cached_runs`: runs found in the model cache are
     loaded; the missing ones are trained in up to ``workers`` worker processes
-    (default: one per CPU core; 1 trains them here, one after the other).
-
-    The workers are :func:`modules.workers.run_in_workers` processes."""
-    recipes = list(recipes)
-    results: dict[int, ToyRun] = {}
-    missing = []
-    for i, recipe in enumerate(recipes):
-        cached = _load_run(_cache_file(recipe)) if use_cache else None
-        if cached is None:
-            missing.append(i)
-        else:
-            results[i] = cached
-    workers = max(1, min(os.cpu_count() or 1 if workers is None else int(workers), len(missing)))
-    if workers == 1:
-        trained = [train_toy_gan(recipes[i]) for i in missing]
-    else:
-        trained = _train_in_workers([recipes[i] for i in missing], workers)
-    for i, run in zip(missing, trained):
-        results[i] = run
-        if use_cache:
-            _save_run(run, _cache_file(run.recipe))
-    return [results[i] for i in range(len(recipes))]
+    (default: one per CPU core; 1 trains them here, one after the other)."""
+    return cached_runs("toy", recipes, train_toy_gan, save_run, load_run, workers=workers, cost=_cost, use_cache=use_cache)
 
 
 def toy_runs_or_exit(plan: Callable[[], Any], workers: int | None = None) -> Any:
     """:func:`toy_runs` for a script: ``plan()`` builds the recipes, as a list or as a
     dict (name -> recipe), and the runs come back in the same shape.  Settings that
-    make a recipe impossible (a batch that packs of 4 do not divide, say) and a run
-    that diverges end the script with one line on stderr and exit status 2."""
+    make a recipe impossible (a batch that packs of 4 do not divide, say) end the
+    script with one line on stderr and exit status 2, a run that diverges with one
+    line and :data:`~modules.cli.DIVERGED` (:func:`~modules.cli.or_exit`)."""
     try:
         recipes = plan()
     except ValueError as err:
         fail(str(err))
     names = list(recipes) if isinstance(recipes, dict) else None
-    try:
-        runs = toy_runs([recipes[n] for n in names] if names is not None else list(recipes), workers)
-    except TrainingDiverged as err:
-        fail(str(err))
+    runs = or_exit(toy_runs, [recipes[n] for n in names] if names is not None else list(recipes), workers)
     return dict(zip(names, runs)) if names is not None else runs
 
 
-def _cache_file(recipe: ToyRecipe) -> Path:
-    return cache_path("toy", asdict(recipe))
-
-
-def _save_run(run: ToyRun, path: Path) -> None:
+def save_run(run: ToyRun, recipe: ToyRecipe, path: Path) -> None:
+    """Write ``run`` (of ``recipe``) to ``path``, its file in the model cache."""
     save_checkpoint({"run": run.to_dict()}, path, kind="toy-run")
 
 
-def _load_run(path: Path) -> ToyRun | None:
-    """The run saved at ``path``, or ``None`` when it is missing or unusable."""
+def load_run(recipe: ToyRecipe, path: Path) -> ToyRun | None:
+    """The run of ``recipe`` saved at ``path``, or ``None`` when it is missing or unusable."""
     try:
-        return ToyRun.from_dict(load_checkpoint(path, kind="toy-run")["run"])
+        run = ToyRun.from_dict(load_checkpoint(path, kind="toy-run")["run"])
     except (CheckpointError, KeyError, TypeError, ValueError):
         return None
-
-
-def _train_in_workers(recipes: list[ToyRecipe], workers: int) -> list[ToyRun]:
-    with tempfile.TemporaryDirectory(prefix="toy-runs-") as tmp:
-        files = [str(Path(tmp) / f"run{i}.pt") for i in range(len(recipes))]
-        run_in_workers([(train_to_file, (r.as_plain(), f)) for r, f in zip(recipes, files)], workers, [_cost(r) for r in recipes])
-        return [ToyRun.from_dict(load_checkpoint(f, kind="toy-run")["run"]) for f in files]
-
-
-def train_to_file(plain: dict[str, Any], path: str) -> None:
-    """What a worker process runs: train the recipe ``plain`` and save the run to ``path``."""
-    _save_run(train_toy_gan(ToyRecipe.from_plain(plain)), Path(path))
+    return run if run.recipe == recipe else None
 
 
 def _cost(recipe: ToyRecipe) -> float:
@@ -328,18 +285,6 @@ def _cost(recipe: ToyRecipe) -> float:
     d_updates = recipe.n_critic + (recipe.unroll_steps if "unrolled" in recipe.tricks else 0)
     penalty = 2.0 if recipe.loss == "wgan_gp" else 1.0
     return recipe.steps * recipe.batch_size * (1 + d_updates * penalty)
-
-
-def toy_options(target: str, steps: int, batch_size: int, lr: float, workers: int, lr_help: str = "Adam learning rate (both players)") -> list[Option]:
-    """The flags every 2-D script shares, with the script's constants as defaults:
-    ``--target``, ``--steps``, ``--batch-size``, ``--lr`` and ``--workers``."""
-    return [
-        Option("target", target, str, "2-D target", choices=list(TOY_TARGETS)),
-        Option("steps", steps, int, "generator steps per run", at_least(1)),
-        Option("batch_size", batch_size, int, "samples per batch", at_least(4)),
-        Option("lr", lr, float, lr_help, positive),
-        Option("workers", workers, int, "training processes at once (0: one per CPU core)", at_least(0)),
-    ]
 
 
 def save_samples_option(whose: str) -> Option:

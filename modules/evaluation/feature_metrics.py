@@ -37,9 +37,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import DigitClassifier
-from .recipes import ClassifierRecipe, _logits, classifier_features, pretrained_classifier
-from .game.runtime import torch_threads
+from modules.networks.classifier import DigitClassifier
+from modules.evaluation.classifier import ClassifierRecipe, class_probabilities, classifier_features, pretrained_classifier
+from modules.game.runtime import torch_threads
 
 __all__ = [
     "SingularCovarianceError",
@@ -422,8 +422,8 @@ class FeatureExtractor(ABC):
 
 
 class DigitFeatures(FeatureExtractor):
-    """The course's :class:`~modules.models.DigitClassifier` as a feature extractor:
-    its 64 penultimate features (:func:`~modules.recipes.classifier_features`) and
+    """The course's :class:`~modules.networks.classifier.DigitClassifier` as a feature extractor:
+    its 64 penultimate features (:func:`~modules.evaluation.classifier.classifier_features`) and
     the softmax of its 10 logits.  Works offline and in seconds on a CPU; the
     numbers it gives are for comparing the course's generators with each other,
     not with published results.  Images of another size are resized to the size the
@@ -441,7 +441,7 @@ class DigitFeatures(FeatureExtractor):
         return classifier_features(self.classifier, _check_images(images), self.batch_size)
 
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        return _logits(self.classifier, _check_images(images), self.batch_size).softmax(dim=1)
+        return class_probabilities(self.classifier, _check_images(images), self.batch_size)
 
 
 def digit_features(recipe: ClassifierRecipe = ClassifierRecipe()) -> DigitFeatures:

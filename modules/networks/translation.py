@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .models import dcgan_init
+from modules.networks.dcgan import dcgan_init
 
 __all__ = [
     "UNetGenerator",
@@ -256,7 +256,7 @@ class PatchDiscriminator(nn.Module):
 def init_weights(module: nn.Module) -> None:
     """pix2pix / CycleGAN initialisation; use as ``model.apply(init_weights)``.
 
-    Exactly :func:`~modules.models.dcgan_init` (convolution weights ~ N(0, 0.02),
+    Exactly :func:`~modules.networks.dcgan.dcgan_init` (convolution weights ~ N(0, 0.02),
     BatchNorm scales ~ N(1, 0.02)), extended to normalisation layers with a learned
     scale that DCGAN did not use (InstanceNorm with ``affine=True``, GroupNorm).
     """

@@ -241,11 +241,11 @@ def shard_indices(n: int, rank_: int | None = None, world: int | None = None) ->
 
 def shard_sampler(sampler: Callable[..., Any], rank_: int | None = None, world: int | None = None) -> Callable[..., Any]:
     """The distributed sampler: ``dataset.sample`` (or ``sample_with_labels``) of an
-    :class:`~modules.image_data.ImageDataset` becomes the same method of this rank's
+    :class:`~modules.data.images.ImageDataset` becomes the same method of this rank's
     shard (:func:`shard_indices`); every draw is still uniform with replacement, from
     the rank's own random stream.  Any other sampler (one that generates its data) and
     any sampler in a plain run is returned unchanged."""
-    from .image_data import ImageDataset
+    from modules.data.images import ImageDataset
 
     rank_ = rank() if rank_ is None else int(rank_)
     world = world_size() if world is None else int(world)

@@ -2,7 +2,7 @@
 progressive-growing schedule.
 
 * :func:`draw_stylegan_diagram` draws the block diagram of a *given*
-  :class:`~modules.stylegan.StyleGenerator`, read off the model itself (mapping
+  :class:`~modules.networks.stylegan.StyleGenerator`, read off the model itself (mapping
   layers, resolutions, channels), so the picture changes when the model does: the
   mapping network ``z -> normalise -> FC ... -> w`` on the left, the synthesis
   network from the learned 4x4 constant down to ``toRGB`` and the image on the
@@ -15,7 +15,7 @@ progressive-growing schedule.
   StyleGAN-lite does not grow: it trains at full resolution from the first step.
 
 Every figure function returns a :class:`matplotlib.figure.Figure` labelled as in
-:mod:`modules.plotting`.
+:mod:`modules.figures.plotting`.
 
 Introduced in lesson 12.1.9 (Style-Based Generators).
 """
@@ -31,8 +31,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import FixedLocator, NullLocator
 from torch import nn
 
-from .plotting import COLORS, _figure
-from .stylegan import EqualizedLinear, StyleGenerator
+from modules.figures.plotting import COLORS, _figure
+from modules.networks.stylegan import EqualizedLinear, StyleGenerator
 
 __all__ = [
     "draw_stylegan_diagram",
@@ -93,7 +93,7 @@ def draw_stylegan_diagram(generator: StyleGenerator, label: str = "architecture"
     from ``w`` to the layer's style: a scale and a bias per channel); a "B" box on
     the right of every layer is its per-pixel noise input, scaled per channel by a
     learned strength.  Brackets on the far right name the style indices each
-    resolution reads (what :meth:`~modules.stylegan.StyleGenerator.mix` splits).
+    resolution reads (what :meth:`~modules.networks.stylegan.StyleGenerator.mix` splits).
     """
     fc = _mapping_layers(generator)
     syn = _synthesis_layers(generator)

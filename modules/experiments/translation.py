@@ -5,11 +5,11 @@ L1 term, CycleGAN with and without its cycle term).  A recipe is a frozen datacl
 of everything that determines a run; :func:`build_pix2pix` and
 :func:`build_cyclegan` make the untrained networks and trainer (the course's one
 :class:`~modules.game.GANTrainer`, playing the paired or the cycle game), and
-:func:`~modules.workers.trained` loads the finished runs from the model cache or
+:func:`~modules.experiments.workers.trained` loads the finished runs from the model cache or
 trains the missing ones side by side.
 
 The evaluation helpers measure what the quality gates check:
-:func:`held_out_l1` (pix2pix against :func:`~modules.translation_data.best_constant_l1`)
+:func:`held_out_l1` (pix2pix against :func:`~modules.data.translation.best_constant_l1`)
 and :func:`cycle_report` (round-trip error, domain classifier, digit classifier).
 
 Introduced in lesson 12.1.8 (Image-to-Image Translation).
@@ -17,23 +17,24 @@ Introduced in lesson 12.1.8 (Image-to-Image Translation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .cli import Option, at_least, fail, positive
-from .game.config import TrainConfig
-from .game.loop import GANTrainer
-from .game.objective import Objective
-from .game.runtime import seed_everything
-from .game.games import Cycle, Pair, Paired
-from .game.losses import LeastSquaresLoss, NonSaturatingLoss
-from .game.terms import L1, CycleConsistency, Identity
-from .translation_data import IMAGE_SIZES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
-from .translation_models import PatchDiscriminator, UNetGenerator, init_weights
+from modules.cli import at_least, fail, non_negative, positive, setting
+from modules.cli import recipe_from_args as _recipe_from_args
+from modules.game.config import TrainConfig
+from modules.game.loop import GANTrainer
+from modules.game.objective import Objective
+from modules.game.runtime import seed_everything
+from modules.game.games import Cycle, Pair, Paired
+from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
+from modules.game.terms import L1, CycleConsistency, Identity
+from modules.data.translation import IMAGE_SIZES, STYLES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
+from modules.networks.translation import PatchDiscriminator, UNetGenerator, init_weights
 
 __all__ = [
     "Pix2PixRecipe",
@@ -48,7 +49,6 @@ __all__ = [
     "cycle_report",
     "translation_size",
     "unet_depth",
-    "translation_options",
     "recipe_from_args",
 ]
 
@@ -72,19 +72,7 @@ def unet_depth(image_size: int):
     return check
 
 
-def translation_options(width: int, d_width: int, d_layers: int, batch_size: int, lr: float, steps: int, workers: int, batch_help: str, lr_help: str) -> list[Option]:
-    """The flags ``pix2pix.py`` and ``cyclegan.py`` share, with a script's constants as
-    defaults: the two networks' sizes (``--width``, ``--d-width``, ``--d-layers``) and
-    the budget (``--batch-size``, ``--lr``, ``--steps``, ``--workers``)."""
-    return [
-        Option("width", width, int, "U-Net base channels", at_least(1)),
-        Option("d_width", d_width, int, "PatchGAN base channels", at_least(1)),
-        Option("d_layers", d_layers, int, "PatchGAN stride-2 layers (patches of 16, 34, 70, 142 pixels)", at_least(1)),
-        Option("batch_size", batch_size, int, batch_help, at_least(2)),
-        Option("lr", lr, float, lr_help, positive),
-        Option("steps", steps, int, "training steps", at_least(1)),
-        Option("workers", workers, int, "training processes at once on a CPU (0: one per core)", at_least(0)),
-    ]
+PATCH_LAYERS_HELP = "PatchGAN stride-2 layers (patches of 16, 34, 70, 142 pixels)"
 
 
 def recipe_from_args(recipe_type: type, args: Any) -> Any:
@@ -96,7 +84,7 @@ def recipe_from_args(recipe_type: type, args: Any) -> Any:
         fail(f"--depth {problem} (got {args.depth})")
     if 3 * 2**args.d_layers > args.image_size:  # stride-2 layers, then two 4x4 stride-1 layers: at least one logit
         fail(f"--d-layers {args.d_layers} is too deep for {args.image_size}x{args.image_size} images: the PatchGAN would halve them to nothing")
-    return recipe_type(**{f.name: getattr(args, f.name) for f in fields(recipe_type) if hasattr(args, f.name)})
+    return _recipe_from_args(recipe_type, args)
 
 
 def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -108,37 +96,37 @@ def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Pix2PixRecipe:
-    """Everything that determines a pix2pix run on :func:`~modules.translation_data.shape_scenes`.
+    """Everything that determines a pix2pix run on :func:`~modules.data.translation.shape_scenes`.
 
     ``scenes`` scenes are made (seed 0), or the pairs of ``data_dir`` read (pix2pix's
     side-by-side layout, translated in ``direction``), and split into training and
-    held-out pairs (``test_fraction``).  G is a :class:`~modules.translation_models.UNetGenerator`
+    held-out pairs (``test_fraction``).  G is a :class:`~modules.networks.translation.UNetGenerator`
     (outline, 1 channel -> rendering, 3 channels) of base width ``width``; D a
-    :class:`~modules.translation_models.PatchDiscriminator` with ``d_layers``
+    :class:`~modules.networks.translation.PatchDiscriminator` with ``d_layers``
     stride-2 layers that sees (output, input) pairs, 4 channels.  G's loss is the
     non-saturating adversarial loss plus ``l1_weight`` times the L1 error to the
     target (:class:`~modules.game.terms.L1`; 0 leaves it out).
     """
 
-    image_size: int = 32
-    scenes: int = 2000
-    data_dir: str | None = None
-    direction: str = "AtoB"
+    image_size: int = setting(32, "image height and width", translation_size)
+    scenes: int = setting(2000, "paired scenes to make (a fifth held out)", at_least(50))
+    data_dir: str | None = setting(None, "train on a folder of side-by-side pairs (the pix2pix data sets' layout) instead")
+    direction: str = setting("AtoB", "with --data-dir: translate the left half into the right (AtoB) or back (BtoA)", choices=["AtoB", "BtoA"])
     test_fraction: float = 0.2
-    width: int = 32
-    d_width: int = 32
-    d_layers: int = 2
-    l1_weight: float = 100.0
-    steps: int = 1500
-    batch_size: int = 16
-    lr: float = 2e-4
+    width: int = setting(32, "U-Net base channels", at_least(1))
+    d_width: int = setting(32, "PatchGAN base channels", at_least(1))
+    d_layers: int = setting(2, PATCH_LAYERS_HELP, at_least(1))
+    l1_weight: float = setting(100.0, "weight of the L1 term (0: adversarial loss only)", non_negative)
+    steps: int = setting(1500, "training steps", at_least(1))
+    batch_size: int = setting(16, "pairs per batch", at_least(2))
+    lr: float = setting(2e-4, "Adam learning rate (both players)", positive)
     seed: int = 0
     cpu_threads: int = 1
 
     def data(self) -> tuple[PairedImages, PairedImages]:
         """``(train, held_out)`` pairs; the same for every seed of the training run.
         With ``data_dir``, the pairs come from a folder of side-by-side images in the
-        layout of the pix2pix data sets (:func:`~modules.translation_data.paired_folder`)."""
+        layout of the pix2pix data sets (:func:`~modules.data.translation.paired_folder`)."""
         if self.data_dir is not None:
             pairs = paired_folder(self.data_dir, self.image_size, self.direction)
         else:
@@ -148,27 +136,27 @@ class Pix2PixRecipe:
 
 @dataclass(frozen=True)
 class CycleGANRecipe:
-    """Everything that determines a CycleGAN run on :func:`~modules.translation_data.digit_styles`.
+    """Everything that determines a CycleGAN run on :func:`~modules.data.translation.digit_styles`.
 
-    Two :class:`~modules.translation_models.UNetGenerator` (3 -> 3 channels, ``depth``
+    Two :class:`~modules.networks.translation.UNetGenerator` (3 -> 3 channels, ``depth``
     down-sampling steps, no dropout) and two
-    :class:`~modules.translation_models.PatchDiscriminator` (``d_layers`` layers); least-squares
+    :class:`~modules.networks.translation.PatchDiscriminator` (``d_layers`` layers); least-squares
     adversarial loss, ``cycle_weight`` and ``identity_weight`` as in
     :class:`~modules.game.games.Cycle` game, a history of ``history`` translations.
     """
 
-    image_size: int = 32
-    style: str = "inverted-thick-blue"
-    width: int = 16
-    depth: int = 2
-    d_width: int = 16
-    d_layers: int = 2
-    cycle_weight: float = 10.0
-    identity_weight: float = 0.5
-    history: int = 50
-    steps: int = 600
-    batch_size: int = 8
-    lr: float = 5e-4
+    image_size: int = setting(32, "image height and width", translation_size)
+    style: str = setting("inverted-thick-blue", "the style of domain B", choices=list(STYLES))
+    width: int = setting(16, "U-Net base channels", at_least(1))
+    depth: int = setting(2, "U-Net down-sampling steps", at_least(2))
+    d_width: int = setting(16, "PatchGAN base channels", at_least(1))
+    d_layers: int = setting(2, PATCH_LAYERS_HELP, at_least(1))
+    cycle_weight: float = setting(10.0, "weight of the cycle term (0: adversarial loss only)", non_negative)
+    identity_weight: float = setting(0.5, "identity term, as a fraction of the cycle weight", non_negative)
+    history: int = setting(50, "earlier translations kept for the discriminators (0: none)", at_least(0))
+    steps: int = setting(600, "training steps", at_least(1))
+    batch_size: int = setting(8, "images of each domain per batch", at_least(2))
+    lr: float = setting(5e-4, "Adam learning rate (all four networks)", positive)
     seed: int = 0
     cpu_threads: int = 1
 
@@ -298,13 +286,13 @@ def cycle_report(trainer: GANTrainer, domains: UnpairedDomains, judge: DomainCla
     * ``error_ab``, ``error_ba``: mean L1 error against the known correct translation;
     * ``as_b``, ``as_a``: share of A -> B translations the domain classifier calls B,
       and of B -> A translations it calls A;
-    * ``recognised_ba`` (with ``digits``, a :class:`~modules.models.DigitClassifier`
+    * ``recognised_ba`` (with ``digits``, a :class:`~modules.networks.classifier.DigitClassifier`
       of 1-channel digits): share of B -> A translations recognised as the digit they
       started from;
     * ``other_digit``: mean L1 distance between a held-out A digit and another one, the
       error of a round trip that keeps nothing of its input (for scale).
     """
-    from .recipes import classify
+    from modules.evaluation.classifier import classify
 
     g = trainer.generator
     test_a, labels = domains.test_a.tensors()

@@ -1,7 +1,7 @@
 """Numbers the lessons report and the tests check.
 
 Introduced in lesson 12.1.1 (GAN Architecture); the GAN metrics of lesson 12.1.7 (FID and
-friends) live in :mod:`modules.evaluation`.
+friends) live in :mod:`modules.evaluation.feature_metrics`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .data import is_clean_line, nearest_line_pattern
+from modules.data.synthetic import is_clean_line, nearest_line_pattern
 
 __all__ = [
     "sample_stats",
@@ -47,7 +47,7 @@ def first_epoch_within(
 
 
 def clean_line_share(images: torch.Tensor, tolerance: float = 0.5) -> float:
-    """Share of images that are clean single lines (see :func:`modules.data.is_clean_line`)."""
+    """Share of images that are clean single lines (see :func:`modules.data.synthetic.is_clean_line`)."""
     return is_clean_line(images, tolerance).float().mean().item()
 
 

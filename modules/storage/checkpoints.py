@@ -103,8 +103,9 @@ def source_fingerprint() -> str:
     """A hash of the package's own source code and the PyTorch version: any change to
     either invalidates every cached model."""
     digest = hashlib.sha256(torch.__version__.encode())
-    for file in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(file.name.encode())
+    package = Path(__file__).parents[1]  # modules/, every subpackage included
+    for file in sorted(package.rglob("*.py")):
+        digest.update(file.relative_to(package).as_posix().encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()
 

@@ -20,10 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import NullFormatter
 
-from .data import GaussianMixture2D, GaussianTarget, is_clean_line
-from .image_data import to_unit_range
-from .monitor import SIGNS, HealthReport
-from .game.history import History
+from modules.data.synthetic import GaussianMixture2D, GaussianTarget, is_clean_line
+from modules.data.images import to_unit_range
+from modules.evaluation.monitor import SIGNS, HealthReport
+from modules.game.history import History
 
 __all__ = [
     "COLORS",

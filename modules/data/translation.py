@@ -40,7 +40,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from .image_data import DatasetUnavailable, ImageDataset, load_image_dataset
+from modules.data.images import DatasetUnavailable, ImageDataset, load_image_dataset
 
 __all__ = [
     "SHAPE_KINDS",
@@ -333,7 +333,7 @@ class PairedImages:
         """``n`` random pairs (with replacement) as ``(targets, inputs)``.
 
         The real image comes first and its condition second, the order of
-        :meth:`~modules.image_data.ImageDataset.sample_with_labels`: this is the
+        :meth:`~modules.data.images.ImageDataset.sample_with_labels`: this is the
         ``real_sampler`` of the trainer's paired mode.
         """
         idx = torch.randint(len(self), (n,), generator=generator)
@@ -378,7 +378,7 @@ def paired_folder(path: str, size: int = 256, direction: str = "AtoB") -> Paired
     to ``size`` x ``size`` RGB.  ``direction="AtoB"`` translates the left half into
     the right one, ``"BtoA"`` the other way (facades are usually trained BtoA: label
     map -> photo).  A folder without images, or a file that cannot be read, raises
-    :class:`~modules.image_data.DatasetUnavailable` with a one-line message.
+    :class:`~modules.data.images.DatasetUnavailable` with a one-line message.
     """
     from pathlib import Path
 

@@ -1,0 +1,7 @@
+"""The figures the lessons show.
+
+* :mod:`~modules.figures.plotting` -- plots of samples, losses, runs and diagrams
+* :mod:`~modules.figures.style_diagrams` -- the style-based generator's diagrams (12.1.9)
+"""
+
+__all__: list[str] = []
