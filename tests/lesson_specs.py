@@ -55,6 +55,42 @@ TRUNCATION = "a truncation value of the strip (PSI)"
 
 LESSONS = (
     Lesson(
+        stem="12_1_1_gan_architecture",
+        label="module-12-1-1-gan-architecture",
+        level="Intermediate",
+        dropdowns=3,
+        scripts=("gan_architecture", "gan_patterns"),
+        quick_start="gan_architecture",
+        decimals={
+            "4.0": "DATA_MEAN, in Exercise 2's code block",
+            "1.25": "DATA_STDDEV",
+            "0.0": "Exercise 2's other DATA_MEAN (--data-mean 0)",
+            "3.0": "Exercise 2's other DATA_STDDEV (--data-stddev 3)",
+            "0.1": "the tolerance gan_architecture.py reports against (first_epoch_within)",
+            "0.3": "the margin of Exercise 2's variant gate",
+            "0.5": "Adam's beta1 in DCGAN [Radford2016]",
+            "1.386": "2 ln 2, D's loss at equilibrium",
+            "0.693": "ln 2, G's loss at equilibrium",
+            "0.9": "the SGD momentum of Dev Nag's code",
+            "4.7": "an illustrative draw, not a result",
+            "0.383": "the share of a Gaussian within half a standard deviation of its mean",
+            "2.0": "Apache-2.0, a licence",
+        },
+        figures=frozenset({
+            ("gan_architecture", "architecture"), ("gan_architecture", "training_results"), ("gan_architecture", "progress"),
+            ("gan_patterns", "real_vs_generated"), ("gan_patterns", "progress"),
+        }),
+        captionless=("architecture",),  # the diagram is no result
+        references=(
+            "Goodfellow2014", "Goodfellow2016", "Radford2016", "Salimans2016", "Arjovsky2017", "Karras2018", "Karras2019",
+            "Brock2019", "DevNag2017",
+        ),
+        min_includes=3,
+        quick_start_command=False,
+        caption_command=False,
+        must_mention=("--data-mean", "--data-stddev", "--lr", "--d-steps", "--g-steps", "--epochs"),
+    ),
+    Lesson(
         stem="12_1_2_dcgan",
         label="module-12-1-2-dcgan",
         level="Intermediate",

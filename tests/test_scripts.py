@@ -1,13 +1,10 @@
 """Lesson 12.1.1's scripts, run as a student runs them, and what its page says about them.
 
-* The page quotes its own build: every output block is a ``.. build-output::`` of a
-  script's printed lines, every number from a run a ``:result:`` the script records,
-  and any other decimal number in the prose is a setting or a paper's number checked
-  here.  The sentences that interpret the runs rest on the gates of
-  ``tests/lesson_gates/lesson_12_1_1.py`` (checked on the build's records by
-  ``test_lesson_gates.py``, over seeds and CPU kernels by ``tests/robustness.py``).
-* The presets the captions name are the scripts' presets; every figure is drawn by a
-  script of the lesson; downloads, links, flags, included code and references exist.
+* What every lesson is checked for (the page quotes its own build, figures drawn by its
+  scripts, downloads, flags, included code, references, format) runs for 12.1.1 in
+  ``test_lesson_claims.py``; here, the settings and presets the prose states.  The
+  sentences that interpret the runs rest on the gates of
+  ``tests/lesson_gates/lesson_12_1_1.py``.
 * Corrections (issue 15): forgetting ``.detach()`` crashes exactly when G's step reuses
   D's fakes; vanishing gradients come from the saturating loss, not from G's layers;
   the note on Dev Nag's code describes one version of it.
@@ -23,67 +20,25 @@ import pytest
 import torch
 from torch import nn
 
-from course import ROOT, run_script, script_path
-from lesson_checks import (
-    check_course_format,
-    check_decimals_are_checked,
-    check_downloads_and_example_links,
-    directive_block,
-    check_flags_exist,
-    check_literalincludes,
-    check_references,
-    constants,
-    one_line,
-    read,
-    section,
-    shown_figures,
-)
+from course import ROOT, run_script
+from lesson_checks import calls_with, constants, one_line, read, section
 
 LESSON = ROOT / "docs" / "12_1_1_gan_architecture.rst"
 SCRIPTS = ("gan_architecture", "gan_patterns")
 ARCH = constants("gan_architecture")
 PAT = constants("gan_patterns")
 
-# Decimal numbers the prose may state that no run produced, each with where it comes
-# from (the ones from the scripts are checked against their constants below).
-SETTINGS = {
-    "4.0": "DATA_MEAN, in Exercise 2's code block",
-    "1.25": "DATA_STDDEV",
-    "0.0": "Exercise 2's other DATA_MEAN (--data-mean 0)",
-    "3.0": "Exercise 2's other DATA_STDDEV (--data-stddev 3)",
-    "0.1": "the tolerance gan_architecture.py reports against (first_epoch_within)",
-    "0.3": "the margin of Exercise 2's variant gate",
-    "0.5": "Adam's beta1 in DCGAN [Radford2016]",
-    "1.386": "2 ln 2, D's loss at equilibrium",
-    "0.693": "ln 2, G's loss at equilibrium",
-    "0.9": "the SGD momentum of Dev Nag's code",
-    "4.7": "an illustrative draw, not a result",
-    "0.383": "the share of a Gaussian within half a standard deviation of its mean",
-    "2.0": "Apache-2.0, a licence",
-}
+# The checks every lesson shares (no pasted output, decimals, recorded results, figures,
+# downloads, flags, included code, references, format) run for 12.1.1 too, in
+# test_lesson_claims.py, from its entry in lesson_specs.py.
 
 
-# --------------------------------------------------------------------------------------
-# The page quotes its own build
-# --------------------------------------------------------------------------------------
-def test_lesson_pastes_no_output_and_no_number_from_a_run():
-    text = read(LESSON)
-    assert ":class: expected-output" not in text
-    for script in SCRIPTS:
-        assert f".. build-output:: {script}" in text, f"the lesson shows nothing {script}.py printed"
-    check_decimals_are_checked(LESSON, [], SETTINGS)
+def test_the_settings_the_prose_states_are_the_scripts():
     assert ARCH["DATA_MEAN"] == 4.0 and ARCH["DATA_STDDEV"] == 1.25
-    assert "tolerance=0.1" in read(script_path("gan_architecture"))
+    assert calls_with("gan_architecture", "first_epoch_within", tolerance="0.1")  # "within 0.1 of the target"
     from lesson_gates.lesson_12_1_1 import GATES
 
     assert any("within 0.3" in gate.claim and gate.args for gate in GATES)
-
-
-def test_every_result_the_lesson_shows_is_recorded_by_its_script():
-    """A static check (the build fails on a missing name too, but only once it ran)."""
-    for script, name in re.findall(r":result:`(\w+)\.(\w+)`", read(LESSON)):
-        assert script in SCRIPTS, f"the lesson shows a result of {script}.py"
-        assert re.search(rf'record\(\s*f?"{name}"', read(script_path(script))), f"{script}.py records no {name}"
 
 
 def test_lesson_states_the_presets_it_shows():
@@ -105,49 +60,6 @@ def test_lesson_states_the_presets_it_shows():
     assert f"on batches of {batch} images ({PAT['BATCH_SIZE']} in the full preset)" in text
     assert PAT["D_LEARNING_RATE"] * 2 == PAT["LEARNING_RATE"] and "d's learning rate half of g's" in text
     assert (PAT["D_STEPS"], PAT["G_STEPS"]) == (1, 2) and "two g steps per d step" in text
-
-
-def drawn_labels(script: str) -> set[str]:
-    """The figure labels a script draws: its own ``label="..."`` and the default label of
-    each plotting function of :mod:`modules.figures.plotting` it calls without one."""
-    import inspect
-
-    import modules.figures.plotting as plotting
-
-    source = read(script_path(script))
-    labels = set(re.findall(r'label="(\w+)"', source))
-    for name, function in inspect.getmembers(plotting, inspect.isfunction):
-        default = inspect.signature(function).parameters.get("label")
-        for call in re.findall(rf"\b{name}\(([^\n]*)\)", source):
-            if default is not None and default.default is not inspect.Parameter.empty and "label=" not in call:
-                labels.add(default.default)
-    return labels
-
-
-def test_figures_are_drawn_by_the_lessons_scripts():
-    """Every figure of the lesson is one its scripts draw, and the caption of each result
-    figure names the docs preset."""
-    figures = shown_figures(read(LESSON))
-    assert len(figures) == 5
-    for folder, script, label in figures:
-        assert folder == LESSON.stem and script in SCRIPTS
-        assert label in drawn_labels(script), f"{script}.py draws no figure labelled {label!r}"
-        if label != "architecture":  # the diagram is no result
-            caption = one_line(directive_block(read(LESSON), f"{script}-{label}.png"))
-            assert "docs preset" in caption, f"the caption of {script}-{label} does not name the docs preset"
-
-
-def test_downloads_links_flags_includes_references_and_format():
-    check_downloads_and_example_links(LESSON, own=list(SCRIPTS))
-    check_flags_exist(LESSON, SCRIPTS, must_mention=["--data-mean", "--data-stddev", "--lr", "--d-steps", "--g-steps", "--epochs"])
-    check_literalincludes(LESSON, at_least=3)
-    check_references(
-        LESSON,
-        ["Goodfellow2014", "Goodfellow2016", "Radford2016", "Salimans2016", "Arjovsky2017", "Karras2018", "Karras2019",
-         "Brock2019", "DevNag2017"],
-    )
-    duration = re.search(r"^:Duration: (.+)$", read(LESSON), re.M).group(1)  # not this test's business
-    check_course_format(LESSON, "module-12-1-1-gan-architecture", duration, "Intermediate", dropdowns=3)
 
 
 # --------------------------------------------------------------------------------------
