@@ -22,7 +22,7 @@ from matplotlib.ticker import NullFormatter
 
 from modules.data.synthetic import GaussianMixture2D, GaussianTarget, is_clean_line
 from modules.data.images import to_unit_range
-from modules.evaluation.monitor import SIGNS, HealthReport
+from modules.evaluation.monitor import HealthReport
 from modules.game.history import History
 
 __all__ = [
