@@ -203,6 +203,8 @@ def trained(
         return trainer
 
     def load(recipe: Any, path: Path) -> GANTrainer | None:
+        if not path.is_file():  # nothing cached: build it once, in run (a build can make its data)
+            return None
         trainer = build(recipe, device=device, **build_args)
         try:
             trainer.load_checkpoint(path)
