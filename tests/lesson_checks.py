@@ -15,7 +15,7 @@ every lesson is otherwise checked for in the same way lives here:
   :func:`check_references`;
 * numbers and format: :func:`check_decimals_are_checked` (every decimal left in the
   prose is a known setting) and :func:`check_course_format`;
-* scripts' settings: :func:`constants`;
+* scripts' settings: :func:`constants` and :func:`recipe_presets`;
 * what a script records, prints and draws, read from its syntax tree:
   :func:`recorded_names`, :func:`records`, :func:`prints`, :func:`draws`.
 """
@@ -313,6 +313,27 @@ def constants(script: str) -> dict:
             except ValueError:
                 pass
     return values
+
+
+def recipe_presets(script: str) -> dict[str, dict]:
+    """``{"full": settings, "docs": settings}``: the recipe settings a script's flags
+    take in each preset, by the recipe's field names.  A script exposes them with one
+    ``recipe_flags(Recipe, name=CONSTANT, ...)`` call: each keyword names a setting and
+    its value is a top-of-file constant (or a literal); ``DOCS_PRESET`` replaces some in
+    the docs preset, and ``--seed`` defaults to ``SEED``.  So a test can compare them
+    with a recipe kept in ``modules`` without a hand-written table of names."""
+    values = constants(script)
+    tree = ast.parse(read(script_path(script)))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "recipe_flags"]
+    assert len(calls) == 1, f"{script}.py makes its recipe's flags in {len(calls)} places, expected one"
+    full = {}
+    for keyword in calls[0].keywords:
+        if keyword.arg != "helps":
+            value = keyword.value
+            full[keyword.arg] = values[value.id] if isinstance(value, ast.Name) else ast.literal_eval(value)
+    full["seed"] = values["SEED"]
+    docs = {**full, **{k: v for k, v in values["DOCS_PRESET"].items() if k in full}}
+    return {"full": full, "docs": docs}
 
 
 # --------------------------------------------------------------------------------------

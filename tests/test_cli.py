@@ -349,15 +349,15 @@ def test_divergence_has_one_exit_status_here_and_in_worker_processes(capsys, tmp
     assert err.count("\n") == 1 and "diverged" in err and "Traceback" not in err
 
 
-import script_recipes  # noqa: E402
-from script_recipes import recipe_presets  # noqa: E402
+import lesson_checks  # noqa: E402
+from lesson_checks import recipe_presets  # noqa: E402
 
 
 def test_recipe_presets_reads_a_scripts_recipe_flags_constants_and_docs_preset(tmp_path, monkeypatch):
     script = tmp_path / "probe.py"
     script.write_text('LR = 0.1\nSTEPS = 9\nSEED = 3\nDOCS_PRESET = {"steps": 2, "other": 1}\n'
                       'flags = recipe_flags(R, lr=LR, steps=STEPS, data_dir=None, helps={"lr": "x"})\n')  # fmt: skip
-    monkeypatch.setattr(script_recipes, "script_path", lambda name: script)
+    monkeypatch.setattr(lesson_checks, "script_path", lambda name: script)
     assert recipe_presets("probe") == {
         "full": {"lr": 0.1, "steps": 9, "data_dir": None, "seed": 3},
         "docs": {"lr": 0.1, "steps": 2, "data_dir": None, "seed": 3},

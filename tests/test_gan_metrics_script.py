@@ -14,8 +14,8 @@ import torch
 
 import modules.evaluation.feature_metrics
 import modules.experiments.dcgan
+from lesson_checks import recipe_presets
 from course import run_script, script_path
-from script_recipes import recipe_presets
 from modules.data.synthetic import GaussianTarget, normal_noise
 from modules.evaluation.feature_metrics import generated_images
 from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS, build_gan

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
+from lesson_checks import recipe_presets
 from course import run_script
-from script_recipes import recipe_presets
 from modules.experiments.dcgan import DCGAN_PRESETS
 
 DOCS = ("--preset", "docs")

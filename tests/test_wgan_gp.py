@@ -12,8 +12,8 @@ import pytest
 import torch
 from torch import nn
 
+from lesson_checks import recipe_presets
 from course import run_script
-from script_recipes import recipe_presets
 from modules.data.synthetic import normal_noise
 from modules.data.images import load_image_dataset
 from modules.evaluation.feature_metrics import frechet_distance
