@@ -41,7 +41,7 @@ from modules.game.tricks import TRICKS, make_tricks
 from modules.evaluation.metrics import ModeCoverage, mode_coverage
 from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 from modules.evaluation.monitor import HealthMonitor, HealthReport
-from modules.experiments.workers import cached_runs
+from modules.experiments.workers import cached_runs, from_plain, plain
 
 __all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
@@ -106,14 +106,6 @@ class ToyRecipe:
 
     def target_mixture(self) -> GaussianMixture2D:
         return toy_target(self.target)
-
-    def as_plain(self) -> dict[str, Any]:
-        """The fields as JSON- and ``weights_only``-safe data (tuples as lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_plain(cls, data: dict[str, Any]) -> ToyRecipe:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 #: Optimiser settings the Wasserstein papers prescribe (Arjovsky et al., 2017: RMSprop,
@@ -185,7 +177,7 @@ class ToyRun:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "recipe": self.recipe.as_plain(),
+            "recipe": plain(self.recipe),
             "coverage": {**asdict(self.coverage), "counts": list(self.coverage.counts)},
             "samples": self.samples,
             "history": self.history.as_dict(),
@@ -197,7 +189,7 @@ class ToyRun:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ToyRun:
-        recipe = ToyRecipe.from_plain(data["recipe"])
+        recipe = from_plain(ToyRecipe, data["recipe"])
         coverage = ModeCoverage(**{**data["coverage"], "counts": tuple(data["coverage"]["counts"])})
         history = History(**data["history"])
         return cls(

@@ -113,7 +113,8 @@ def run_in_workers(
 
 
 def plain(recipe: Any) -> dict[str, Any]:
-    """A recipe's settings as JSON-safe data (tuples as lists): what a worker is sent."""
+    """A recipe's settings as JSON- and ``weights_only``-safe data (tuples as lists):
+    what a worker is sent, and what a saved run keeps of its recipe."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(recipe).items()}
 
 
@@ -146,9 +147,9 @@ def cached_runs(
     them, dearest first), each making its runs with ``function(*args, recipe)``
     for ``worker = (function, args)`` (default: ``run``) and writing them with
     ``save``: these must be top-level functions of an importable module and ``args``
-    JSON data or such functions (a worker gets their names).  Elsewhere, or with ``workers=1``, the runs are made one after the
-    other here.  ``use_cache=False`` neither reads nor keeps files (workers then
-    write to a temporary folder).
+    JSON data or such functions (a worker gets their names).  Elsewhere, or with
+    ``workers=1``, the runs are made one after the other here.  ``use_cache=False``
+    neither reads nor keeps files (workers then write to a temporary folder).
     """
     recipes = list(recipes)
     results: dict[int, R] = {}
