@@ -42,8 +42,8 @@ from modules.game.runtime import TrainingDiverged, resolve_device
 __all__ = [
     "Option",
     "setting",
+    "RecipeSlot",
     "recipe_flags",
-    "recipe_from_args",
     "parse_script_args",
     "positive",
     "at_least",
@@ -158,6 +158,26 @@ def image_size(value: int) -> str | None:
 
 
 @dataclass(frozen=True)
+class RecipeSlot:
+    """Where a recipe flag's value goes: field ``field`` of the ``recipe_type`` that
+    :func:`parse_script_args` builds as ``args.recipe`` (``args.<prefix>_recipe``
+    with a prefix), with the ``fixed`` settings the script does not expose."""
+
+    recipe_type: type
+    field: str
+    prefix: str = ""
+    fixed: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def key(self) -> tuple[type, str, tuple[tuple[str, Any], ...]]:
+        return self.recipe_type, self.prefix, self.fixed
+
+    @property
+    def attribute(self) -> str:
+        return f"{self.prefix}_recipe" if self.prefix else "recipe"
+
+
+@dataclass(frozen=True)
 class Option:
     """One hyperparameter: its name, default (the script's constant) and checks.
 
@@ -172,6 +192,7 @@ class Option:
     check: Callable[[Any], str | None] | None = None
     choices: Sequence[Any] | None = None
     flag: str | None = None
+    recipe: RecipeSlot | None = None  # the recipe this flag sets a field of (recipe_flags)
 
     @property
     def option_string(self) -> str:
@@ -201,35 +222,56 @@ def _flag_type(annotation: Any) -> Callable[[str], Any]:
     raise TypeError(f"a flag cannot be made for a setting of type {annotation!r}")
 
 
-def recipe_flags(recipe_type: type, helps: Mapping[str, str] | None = None, **defaults: Any) -> list[Option]:
+def recipe_flags(
+    recipe_type: type,
+    helps: Mapping[str, str] | None = None,
+    prefix: str = "",
+    fixed: Mapping[str, Any] | None = None,
+    **defaults: Any,
+) -> list[Option]:
     """The flags of the recipe settings a script exposes, in the order given: each
     keyword names a :func:`setting` of ``recipe_type`` and gives the flag's default
     (the script's constant).  Type, help and check come from the recipe; ``helps``
     rewords a help text where a script's context says more (``{"lr": "Adam learning
-    rate of the classic losses"}``)."""
+    rate of the classic losses"}``).
+
+    :func:`parse_script_args` returns the recipe these flags describe as
+    ``args.recipe``: the flags' values, ``--seed``, the ``fixed`` settings, and the
+    recipe's defaults for the rest.  A ``prefix`` names the flags ``--ring-lr`` and
+    the recipe ``args.ring_recipe``, for a script that trains two recipes."""
     hints = typing.get_type_hints(recipe_type)
     declared = {f.name: f for f in dataclasses.fields(recipe_type) if "help" in f.metadata}
+    frozen = tuple(sorted((fixed or {}).items()))
     options = []
     for name, default in defaults.items():
         if name not in declared:
             raise ValueError(f"{recipe_type.__name__} declares no setting {name!r}; settings: {', '.join(declared)}")
         meta = declared[name].metadata
         helptext = (helps or {}).get(name, meta["help"])
-        options.append(Option(name, default, _flag_type(hints[name]), helptext, meta["check"], meta["choices"]))
+        slot = RecipeSlot(recipe_type, name, prefix, frozen)
+        flag_name = f"{prefix}_{name}" if prefix else name
+        options.append(Option(flag_name, default, _flag_type(hints[name]), helptext, meta["check"], meta["choices"], recipe=slot))
     return options
 
 
-def recipe_from_args(recipe_type: type, args: Any, **overrides: Any) -> Any:
-    """The recipe a script's parsed flags describe: every field of ``recipe_type`` the
-    flags name (``--seed`` included), the recipe's defaults for the rest, then
-    ``overrides``.  Settings the recipe refuses (a ``ValueError`` from the recipe
-    itself, such as a batch that packs of 4 do not divide) end the script with one
-    line and exit status 2."""
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(recipe_type) if hasattr(args, f.name)}
-    try:
-        return recipe_type(**{**given, **overrides})
-    except ValueError as err:
-        fail(str(err))
+def _recipes(options: Sequence[Option], values: Mapping[str, Any], prog: str) -> dict[str, Any]:
+    """The recipes the parsed ``values`` of :func:`recipe_flags`' options describe,
+    by attribute name (``recipe``, ``ring_recipe``); a recipe that refuses its
+    settings (a ``ValueError`` from the recipe itself, such as a batch that packs of
+    4 do not divide) ends the script with one line and exit status 2."""
+    groups: dict[Any, dict[str, Any]] = {}
+    for opt in options:
+        if opt.recipe is not None:
+            groups.setdefault(opt.recipe.key, {})[opt.recipe.field] = values[opt.name]
+    recipes = {}
+    for (recipe_type, prefix, fixed), given in groups.items():
+        if "seed" in {f.name for f in dataclasses.fields(recipe_type)}:
+            given.setdefault("seed", values["seed"])
+        try:
+            recipes[RecipeSlot(recipe_type, "", prefix).attribute] = recipe_type(**given, **dict(fixed))
+        except ValueError as err:
+            fail(str(err), prog)
+    return recipes
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -253,7 +295,8 @@ def parse_script_args(
     Always present: ``--preset {docs,full}`` (default ``full``), ``--seed`` and
     ``--device {auto,cpu,cuda,cuda:N,mps}`` (``auto`` in the full preset, ``cpu`` in
     the docs preset).  The result also carries ``progress``: whether to draw a
-    progress bar (full preset in a terminal).
+    progress bar (full preset in a terminal), and ``recipe``: the recipe that the
+    flags of :func:`recipe_flags` describe, when the script has them.
     """
     options = [
         *options,
@@ -311,6 +354,7 @@ def parse_script_args(
     except ValueError as err:
         fail(f"--device: {err}", prog)
 
+    values.update(_recipes(options, values, prog))
     values["preset"] = preset
     values["progress"] = preset == "full" and sys.stderr.isatty()
     return SimpleNamespace(**values)

@@ -319,7 +319,8 @@ def recipe_presets(script: str) -> dict[str, dict]:
     """``{"full": settings, "docs": settings}``: the recipe settings a script's flags
     take in each preset, by the recipe's field names.  A script exposes them with one
     ``recipe_flags(Recipe, name=CONSTANT, ...)`` call: each keyword names a setting and
-    its value is a top-of-file constant (or a literal); ``DOCS_PRESET`` replaces some in
+    its value is a top-of-file constant (or a literal), ``fixed=`` adds the settings
+    the script does not expose; ``DOCS_PRESET`` replaces some in
     the docs preset, and ``--seed`` defaults to ``SEED``.  So a test can compare them
     with a recipe kept in ``modules`` without a hand-written table of names."""
     values = constants(script)
@@ -328,9 +329,11 @@ def recipe_presets(script: str) -> dict[str, dict]:
     assert len(calls) == 1, f"{script}.py makes its recipe's flags in {len(calls)} places, expected one"
     full = {}
     for keyword in calls[0].keywords:
-        if keyword.arg != "helps":
-            value = keyword.value
-            full[keyword.arg] = values[value.id] if isinstance(value, ast.Name) else ast.literal_eval(value)
+        value = values[keyword.value.id] if isinstance(keyword.value, ast.Name) else ast.literal_eval(keyword.value)
+        if keyword.arg == "fixed":  # settings the script does not expose
+            full.update(value)
+        elif keyword.arg not in ("helps", "prefix"):
+            full[keyword.arg] = value
     full["seed"] = values["SEED"]
     docs = {**full, **{k: v for k, v in values["DOCS_PRESET"].items() if k in full}}
     return {"full": full, "docs": docs}

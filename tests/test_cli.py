@@ -272,7 +272,7 @@ def test_train_or_exit_returns_history_on_success(capsys):
 # --------------------------------------------------------------------------------------
 from dataclasses import dataclass, fields  # noqa: E402
 
-from modules.cli import recipe_flags, recipe_from_args, setting  # noqa: E402
+from modules.cli import recipe_flags, setting  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -299,15 +299,27 @@ def test_recipe_flags_take_type_help_and_check_from_the_recipe_and_the_default_f
 
 def test_flags_from_a_recipe_parse_check_and_become_the_recipe():
     args = parse("--preset", "docs", "--lr", "0.5", options=recipe_flags(_Recipe, lr=1e-3, steps=20), docs={"steps": 2})
-    recipe = recipe_from_args(_Recipe, args)
-    assert recipe == _Recipe(lr=0.5, steps=2, seed=0)  # the docs preset, the flag, the recipe's default
-    assert recipe_from_args(_Recipe, args, seed=3).seed == 3
+    assert args.recipe == _Recipe(lr=0.5, steps=2, seed=0)  # the docs preset, the flag, the recipe's default
+    assert parse("--seed", "3", options=recipe_flags(_Recipe, lr=1e-3), docs={}).recipe.seed == 3
+    assert not hasattr(parse(options=[], docs={}), "recipe")  # no recipe flags, no recipe
+
+
+def test_two_recipes_from_prefixed_flags_with_fixed_settings():
+    options = [
+        *recipe_flags(_Recipe, prefix="ring", fixed={"data_dir": "ring"}, steps=20, helps={"steps": "steps on the ring"}),
+        *recipe_flags(_Recipe, prefix="grid", fixed={"data_dir": "grid"}, steps=30, lr=0.1),
+    ]
+    assert [o.option_string for o in options] == ["--ring-steps", "--grid-steps", "--grid-lr"]
+    assert options[0].help == "steps on the ring"
+    args = parse("--ring-steps", "7", "--grid-lr", "0.2", options=options, docs={"grid_steps": 3})
+    assert args.ring_recipe == _Recipe(steps=7, data_dir="ring")
+    assert args.grid_recipe == _Recipe(steps=30, lr=0.2, data_dir="grid")
+    assert parse("--preset", "docs", options=options, docs={"grid_steps": 3}).grid_recipe.steps == 3
 
 
 def test_a_setting_the_recipe_refuses_ends_with_one_line_and_status_2(capsys):
-    args = parse("--steps", "5000", options=recipe_flags(_Recipe, steps=20), docs={})
     with pytest.raises(SystemExit) as stop:
-        recipe_from_args(_Recipe, args)
+        parse("--steps", "5000", options=recipe_flags(_Recipe, steps=20), docs={})
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "steps above 1000" in err
@@ -356,9 +368,9 @@ from lesson_checks import recipe_presets  # noqa: E402
 def test_recipe_presets_reads_a_scripts_recipe_flags_constants_and_docs_preset(tmp_path, monkeypatch):
     script = tmp_path / "probe.py"
     script.write_text('LR = 0.1\nSTEPS = 9\nSEED = 3\nDOCS_PRESET = {"steps": 2, "other": 1}\n'
-                      'flags = recipe_flags(R, lr=LR, steps=STEPS, data_dir=None, helps={"lr": "x"})\n')  # fmt: skip
+                      'flags = recipe_flags(R, fixed={"loss": "x"}, lr=LR, steps=STEPS, data_dir=None, helps={"lr": "x"})\n')  # fmt: skip
     monkeypatch.setattr(lesson_checks, "script_path", lambda name: script)
     assert recipe_presets("probe") == {
-        "full": {"lr": 0.1, "steps": 9, "data_dir": None, "seed": 3},
-        "docs": {"lr": 0.1, "steps": 2, "data_dir": None, "seed": 3},
+        "full": {"loss": "x", "lr": 0.1, "steps": 9, "data_dir": None, "seed": 3},
+        "docs": {"loss": "x", "lr": 0.1, "steps": 2, "data_dir": None, "seed": 3},
     }

@@ -157,7 +157,7 @@ def test_style_recipe_builds_the_style_generator_against_a_minibatch_std_d():
     trainer = build_style_gan(recipe)
     assert isinstance(trainer.generator, StyleGenerator)
     assert isinstance(trainer.discriminator, DCGANDiscriminator) and trainer.discriminator.minibatch_std
-    assert trainer.ema_generator is not None and trainer.config.betas == (0.0, 0.99)
+    assert trainer.ema_generator is not None and trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.99)
     trainer.fit()
     assert trainer.generate(torch.randn(3, 8)).shape == (3, 1, 8, 8)
     assert int(trainer.generator.w_avg_updates) == 2 * recipe.steps  # once in D's step, once in G's

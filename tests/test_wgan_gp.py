@@ -124,7 +124,7 @@ def test_build_gan_with_the_wgan_gp_recipe(digits16):
     trainer = build_gan(recipe, digits16)
     penalty = gradient_penalty_of(trainer)
     assert penalty.weight == 10.0
-    assert trainer.config.d_steps == 5 and trainer.config.betas == (0.0, 0.9)
+    assert trainer.config.d_steps == 5 and trainer.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
     assert trainer.opt_d.param_groups[0]["betas"] == (0.0, 0.9) and trainer.opt_d.param_groups[0]["lr"] == recipe.lr
     assert any(isinstance(m, nn.GroupNorm) for m in trainer.discriminator.modules())
     assert not any(isinstance(m, nn.BatchNorm2d) for m in trainer.discriminator.modules())
@@ -143,7 +143,7 @@ def test_dcgan_recipe_builds_exactly_what_it_built_before(digits16):
     assert (recipe.loss, recipe.n_critic, recipe.beta2, recipe.critic_norm) == ("non_saturating", 1, 0.999, "batch")
     new = build_gan(recipe, digits16)
     assert type(new.objective.loss) is NonSaturatingLoss and new.objective.terms == () and new.objective.constraints == ()
-    assert new.config.d_steps == 1 and new.config.betas == (0.5, 0.999)
+    assert new.config.d_steps == 1 and new.opt_d.param_groups[0]["betas"] == (0.5, 0.999)
 
     seed_everything(recipe.seed)
     g = DCGANGenerator(recipe.latent_dim, recipe.image_size, 1, recipe.width, recipe.upsample)
@@ -225,7 +225,7 @@ def test_docs_critic_is_the_one_the_lesson_describes(digits16):
     assert [type(layer).__name__ for layer in trainer.discriminator.net] == ["Conv2d", "LeakyReLU", "Conv2d", "GroupNorm", "LeakyReLU", "Conv2d"]
     assert [m.num_groups for m in trainer.discriminator.modules() if isinstance(m, nn.GroupNorm)] == [1]
     assert gradient_penalty_of(trainer).weight == 10.0
-    assert (trainer.config.d_steps, trainer.config.lr, trainer.config.betas) == (5, 5e-4, (0.0, 0.9))
+    assert (trainer.config.d_steps, trainer.opt_d.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["betas"]) == (5, 5e-4, (0.0, 0.9))
 
 
 @pytest.mark.slow

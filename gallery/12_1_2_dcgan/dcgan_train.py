@@ -49,7 +49,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.game import distributed
-from modules.cli import Option, recipe_flags, recipe_from_args, or_exit, parse_script_args, train_or_exit
+from modules.cli import Option, recipe_flags, or_exit, parse_script_args, train_or_exit
 from modules.evaluation.metrics import class_shares
 from modules.networks.dcgan import layer_shapes
 from modules.figures.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
@@ -73,7 +73,7 @@ args = parse_script_args(
     seed=SEED,
 )
 distributed.setup(args.device)  # under torchrun: join the other processes (else nothing)
-recipe = recipe_from_args(GANRecipe, args)
+recipe = args.recipe
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 

@@ -43,7 +43,7 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, recipe_flags, recipe_from_args, at_least, fail, or_exit, parse_script_args, train_or_exit
+from modules.cli import Option, recipe_flags, at_least, fail, or_exit, parse_script_args, train_or_exit
 from modules.figures.plotting import plot_class_grid, plot_image_panels, plot_training_curves
 from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
 from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan
@@ -58,7 +58,7 @@ def digit(value):
 args = parse_script_args(
     [
         *recipe_flags(
-            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            GANRecipe, fixed={"conditional": True}, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
             width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
             ema_decay=EMA_DECAY,
         ),
@@ -69,7 +69,7 @@ args = parse_script_args(
     description="Train a conditional DCGAN and generate the digit you ask for.",
     seed=SEED,
 )
-recipe = recipe_from_args(GANRecipe, args, conditional=True)
+recipe = args.recipe
 dataset = or_exit(recipe.load_data)
 if dataset.num_classes == 0:
     fail(f"{args.data_dir} has no class sub-folders; a conditional GAN needs labelled images")

@@ -120,14 +120,7 @@ for name, g in grads.items():
 # processes; each is seeded on its own, so the numbers do not depend on the number
 # of workers.
 
-base = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-runs = toy_runs_or_exit(
-    lambda: [
-        loss_recipe(base, name, n_critic=args.n_critic, penalty_weight=args.penalty_weight, weight_clip=args.weight_clip)
-        for name in args.losses
-    ],
-    workers=args.workers or None,
-)
+runs = toy_runs_or_exit(lambda: [loss_recipe(args.recipe, name, n_critic=args.n_critic) for name in args.losses], workers=args.workers or None)
 
 target = toy_target(args.target)
 print(f"\n{'loss':<15} {'modes':>6} {'high quality':>13}  monitor")

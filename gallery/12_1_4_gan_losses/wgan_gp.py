@@ -58,7 +58,7 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 16, "lr": 5e-4, "
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import recipe_flags, recipe_from_args, or_exit, parse_script_args, train_or_exit
+from modules.cli import recipe_flags, or_exit, parse_script_args, train_or_exit
 from modules.game.terms import input_gradient_norms, interpolates
 from modules.evaluation.feature_metrics import check_sample_size, frechet_distance
 from modules.figures.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
@@ -70,7 +70,7 @@ from modules.game.history import EvalEvery
 args = parse_script_args(
     [
         *recipe_flags(
-            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            GANRecipe, fixed={"loss": "wgan_gp"}, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
             width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
             ema_decay=EMA_DECAY, beta1=BETA1, beta2=BETA2, n_critic=N_CRITIC,
             penalty_weight=PENALTY_WEIGHT, critic_norm=CRITIC_NORM,
@@ -80,7 +80,7 @@ args = parse_script_args(
     description="Train a WGAN-GP on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
     seed=SEED,
 )
-recipe = recipe_from_args(GANRecipe, args, loss="wgan_gp")
+recipe = args.recipe
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 
@@ -158,7 +158,8 @@ quality = EvalEvery(max(1, recipe.steps // 20), sample_distance if judge is not 
 trainer = build_gan(recipe, dataset, device=args.device, callbacks=[quality, EvalEvery(log_every, lambda t: None, report)], progress=args.progress)
 kinds = [type(layer).__name__ for layer in trainer.discriminator.net]
 print(f"critic: {' -> '.join(kinds)}")
-print(f"objective={trainer.objective!r} n_critic={trainer.config.d_steps} Adam lr={trainer.config.lr:g} betas={trainer.config.betas}")
+adam = trainer.opt_d.param_groups[0]  # the critic's optimiser, as the recipe built it
+print(f"objective={trainer.objective!r} n_critic={trainer.config.d_steps} Adam lr={adam['lr']:g} betas={adam['betas']}")
 
 # %%
 # The critic's gradients before training

@@ -87,7 +87,7 @@ for name in args.tricks:
 # in parallel worker processes (each seeded on its own: the numbers do not depend on
 # how many run at once).
 
-baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+baseline = args.recipe
 runs = toy_runs_or_exit(lambda: [baseline] + [replace(baseline, tricks=(name,)) for name in args.tricks], workers=args.workers or None)
 
 labels = ["baseline"] + list(args.tricks)

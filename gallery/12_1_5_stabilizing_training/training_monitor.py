@@ -75,7 +75,7 @@ note_device(args.device)
 # The monitor is attached to every :class:`~modules.experiments.toy2d.ToyRecipe` run by
 # :func:`~modules.experiments.toy2d.train_toy_gan`; it checks its averages 40 times per run.
 
-baseline = ToyRecipe(target=args.target, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+baseline = args.recipe
 results = toy_runs_or_exit(
     lambda: {
         "healthy (minibatch std)": replace(baseline, tricks=("minibatch_std",)),

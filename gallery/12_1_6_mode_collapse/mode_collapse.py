@@ -49,7 +49,7 @@ from dataclasses import replace
 
 import torch
 
-from modules.cli import Option, at_least, name_list, one_of, parse_script_args, positive, save_samples
+from modules.cli import Option, name_list, one_of, parse_script_args, recipe_flags, save_samples
 from modules.data.synthetic import toy_target
 from modules.figures.plotting import plot_2d_panels, plot_2d_progress
 from modules.storage.results import record
@@ -58,16 +58,19 @@ from modules.experiments.workers import workers_option
 from modules.game.tricks import TRICKS
 
 KNOWN_FIXES = [*TRICKS, "wgan_gp"]
+
+
+def helps_on(target: str) -> dict[str, str]:
+    """The help texts of one target's flags (``--ring-lr``, ...)."""
+    return {"steps": f"generator steps on the {target}", "batch_size": f"batch size on the {target}", "lr": f"Adam learning rate on the {target} (both players)"}
+
+
 args = parse_script_args(
     [
         Option("fixes", name_list(FIXES), name_list, "comma-separated fixes tried on the ring", one_of(KNOWN_FIXES)),
         Option("grid_fixes", name_list(GRID_FIXES), name_list, "comma-separated fixes tried on the grid", one_of(KNOWN_FIXES)),
-        Option("ring_steps", RING_STEPS, int, "generator steps on the ring", at_least(1)),
-        Option("ring_batch_size", RING_BATCH_SIZE, int, "batch size on the ring", at_least(4)),
-        Option("ring_lr", RING_LR, float, "Adam learning rate on the ring (both players)", positive),
-        Option("grid_steps", GRID_STEPS, int, "generator steps on the grid", at_least(1)),
-        Option("grid_batch_size", GRID_BATCH_SIZE, int, "batch size on the grid", at_least(4)),
-        Option("grid_lr", GRID_LR, float, "Adam learning rate on the grid (both players)", positive),
+        *recipe_flags(ToyRecipe, prefix="ring", fixed={"target": "ring"}, steps=RING_STEPS, batch_size=RING_BATCH_SIZE, lr=RING_LR, helps=helps_on("ring")),
+        *recipe_flags(ToyRecipe, prefix="grid", fixed={"target": "grid"}, steps=GRID_STEPS, batch_size=GRID_BATCH_SIZE, lr=GRID_LR, helps=helps_on("grid")),
         workers_option(WORKERS),
         save_samples_option("the best grid fix's"),
     ],
@@ -94,8 +97,7 @@ def with_fix(base: ToyRecipe, fix: str) -> ToyRecipe:
 # In the full preset the ring runs are the very recipes ``stabilization.py`` (lesson
 # 12.1.5) trains, so after that script they come from the model cache.
 
-ring = ToyRecipe(target="ring", steps=args.ring_steps, batch_size=args.ring_batch_size, lr=args.ring_lr, seed=args.seed)
-grid = ToyRecipe(target="grid", steps=args.grid_steps, batch_size=args.grid_batch_size, lr=args.grid_lr, seed=args.seed)
+ring, grid = args.ring_recipe, args.grid_recipe
 runs = toy_runs_or_exit(
     lambda: {
         ("ring", "vanilla"): ring,

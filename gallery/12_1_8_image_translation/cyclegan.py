@@ -61,7 +61,7 @@ from modules.cli import or_exit, parse_script_args, recipe_flags
 from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_training_curves
 from modules.evaluation.classifier import ClassifierRecipe, pretrained_classifier
 from modules.storage.results import record
-from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, recipe_from_args, train_domain_classifier, translate
+from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, train_domain_classifier, translate
 from modules.experiments.workers import trained, workers_option
 
 args = parse_script_args(
@@ -78,7 +78,7 @@ args = parse_script_args(
     description="Train a CycleGAN between plain digits and restyled digits, from unpaired samples.",
     seed=SEED,
 )
-recipe = recipe_from_args(CycleGANRecipe, args)
+recipe = args.recipe
 domains = recipe.data()
 print(
     f"preset={args.preset} device={args.device}: domain A {len(domains.a)} digits, domain B {len(domains.b)} other digits"

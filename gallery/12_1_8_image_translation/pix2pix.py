@@ -58,7 +58,7 @@ from modules.figures.plotting import plot_curves, plot_image_columns, plot_train
 from modules.storage.results import record
 from modules.data.translation import best_constant_l1
 from modules.networks.translation import receptive_field
-from modules.experiments.translation import Pix2PixRecipe, build_pix2pix, held_out_l1, recipe_from_args, translate
+from modules.experiments.translation import Pix2PixRecipe, build_pix2pix, held_out_l1, translate
 from modules.experiments.workers import trained, workers_option
 
 args = parse_script_args(
@@ -74,7 +74,7 @@ args = parse_script_args(
     description="Train pix2pix (U-Net + PatchGAN + L1) to turn outline maps into shaded scenes.",
     seed=SEED,
 )
-recipe = recipe_from_args(Pix2PixRecipe, args)
+recipe = args.recipe
 train, held_out = or_exit(recipe.data)
 print(f"preset={args.preset} device={args.device}: {len(train)} training pairs, {len(held_out)} held out, {args.image_size}x{args.image_size}"
       + (f" from {args.data_dir}" if args.data_dir else ""))

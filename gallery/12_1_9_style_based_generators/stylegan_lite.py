@@ -52,7 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from modules.cli import Option, at_least, fail, name_list, or_exit, parse_script_args, recipe_flags, recipe_from_args
+from modules.cli import Option, at_least, fail, name_list, or_exit, parse_script_args, recipe_flags
 from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
 from modules.storage.results import record
 from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
@@ -91,7 +91,7 @@ args = parse_script_args(
     description="Train a small style-based generator and explore style mixing, truncation and noise.",
     seed=SEED,
 )
-recipe = recipe_from_args(StyleRecipe, args)
+recipe = args.recipe
 dataset = or_exit(recipe.load_data)
 print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(dataset)} images, {recipe.image_size}x{recipe.image_size}")
 

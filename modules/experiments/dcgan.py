@@ -27,7 +27,7 @@ from modules.data.synthetic import normal_noise
 from modules.cli import at_least, fraction, non_negative, positive, setting
 from modules.cli import image_size as cli_image_size
 from modules.data.images import DATASETS, ImageDataset, load_image_dataset
-from modules.game.loop import GANTrainer
+from modules.game.loop import GANTrainer, build_optimizers
 from modules.game.objective import Objective, objective_from_settings
 from modules.game.games import Conditional
 from modules.networks.dcgan import DISCRIMINATOR_NORMS, DCGANDiscriminator, DCGANGenerator, dcgan_init
@@ -137,11 +137,10 @@ def build_gan(
     discriminator = DCGANDiscriminator(recipe.image_size, dataset.channels, recipe.width, num_classes=classes, norm=recipe.critic_norm)
     generator.apply(dcgan_init)
     discriminator.apply(dcgan_init)
+    optimizers = build_optimizers(discriminator, generator, recipe.lr, betas=(recipe.beta1, recipe.beta2))
     config = TrainConfig(
         num_epochs=recipe.steps,  # one trainer "epoch" = one D step + one G step
         batch_size=recipe.batch_size,
-        lr=recipe.lr,
-        betas=(recipe.beta1, recipe.beta2),
         d_steps=recipe.n_critic,
         ema_decay=recipe.ema_decay,
         seed=recipe.seed,
@@ -156,7 +155,7 @@ def build_gan(
     real = dataset.sample_with_labels if classes else dataset.sample
     noise = functools.partial(normal_noise, dim=recipe.latent_dim)
     game = Conditional(classes) if classes else None
-    return GANTrainer(generator, discriminator, real, noise, config, objective=recipe_objective(recipe), game=game, callbacks=callbacks)
+    return GANTrainer(generator, discriminator, real, noise, config, objective=recipe_objective(recipe), game=game, callbacks=callbacks, optimizers=optimizers)
 
 
 def pretrained_gan(recipe: GANRecipe, device: str = "cpu", dataset: ImageDataset | None = None) -> GANTrainer:

@@ -17,7 +17,7 @@ from modules.cli import at_least, fraction, positive, setting
 from modules.data.images import DATASETS, load_image_dataset
 from modules.data.synthetic import normal_noise
 from modules.game.config import TrainConfig
-from modules.game.loop import GANTrainer
+from modules.game.loop import GANTrainer, build_optimizers
 from modules.game.runtime import seed_everything
 from modules.networks.dcgan import DCGANDiscriminator, dcgan_init
 from modules.networks.stylegan import StyleGenerator
@@ -76,11 +76,10 @@ def build_style_gan(recipe: StyleRecipe, device: str = "cpu", callbacks: Any = (
     generator = StyleGenerator(recipe.z_dim, recipe.w_dim, recipe.image_size, dataset.channels, recipe.width, recipe.mapping_layers, recipe.mixing_prob, seed=recipe.seed)
     discriminator = DCGANDiscriminator(recipe.image_size, dataset.channels, recipe.d_width, minibatch_std=True)
     discriminator.apply(dcgan_init)
+    optimizers = build_optimizers(discriminator, generator, recipe.lr, betas=(recipe.beta1, recipe.beta2))
     config = TrainConfig(
         num_epochs=recipe.steps,
         batch_size=recipe.batch_size,
-        lr=recipe.lr,
-        betas=(recipe.beta1, recipe.beta2),
         ema_decay=recipe.ema_decay,
         seed=recipe.seed,
         device=device,
@@ -91,7 +90,7 @@ def build_style_gan(recipe: StyleRecipe, device: str = "cpu", callbacks: Any = (
         cpu_threads=recipe.cpu_threads,
     )
     noise = functools.partial(normal_noise, dim=recipe.z_dim)
-    return GANTrainer(generator, discriminator, dataset.sample, noise, config, callbacks=callbacks)
+    return GANTrainer(generator, discriminator, dataset.sample, noise, config, callbacks=callbacks, optimizers=optimizers)
 
 
 def sample_spread(images: torch.Tensor) -> float:

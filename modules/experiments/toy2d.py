@@ -33,7 +33,7 @@ from modules.cli import Option, at_least, fail, non_negative, npy_path, or_exit,
 from modules.data.synthetic import TOY_TARGETS, GaussianMixture2D, normal_noise, toy_target
 from modules.game.config import TrainConfig
 from modules.game.history import History
-from modules.game.loop import GANTrainer
+from modules.game.loop import GANTrainer, build_optimizers
 from modules.game.objective import objective_from_settings
 from modules.game.runtime import seed_everything
 from modules.game.objective import OBJECTIVES
@@ -139,13 +139,11 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
     discriminator = MLPDiscriminator((2 * pack,), hidden=recipe.d_hidden, minibatch_std="minibatch_std" in recipe.tricks)
     if pack > 1:
         discriminator = PackedDiscriminator(discriminator, pack)
+    tricks = make_tricks(recipe.tricks, unrolled={"steps": recipe.unroll_steps})
+    optimizers = build_optimizers(discriminator, generator, recipe.lr, lr_d=recipe.lr_d, betas=recipe.betas, kind=recipe.optimizer, tricks=tricks)
     config = TrainConfig(
         num_epochs=recipe.steps,
         batch_size=recipe.batch_size,
-        lr=recipe.lr,
-        lr_d=recipe.lr_d,
-        betas=recipe.betas,
-        optimizer=recipe.optimizer,
         lr_decay=recipe.lr_decay,
         d_steps=recipe.n_critic,
         seed=recipe.seed,
@@ -155,9 +153,10 @@ def build_toy_gan(recipe: ToyRecipe, device: str = "cpu", callbacks=(), snapshot
         progress_unit="step",
         cpu_threads=1,
     )
-    tricks = make_tricks(recipe.tricks, unrolled={"steps": recipe.unroll_steps})
     noise = functools.partial(normal_noise, dim=recipe.latent_dim)
-    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, objective=objective_from_settings(recipe.loss, penalty_weight=recipe.penalty_weight, clip=recipe.weight_clip), callbacks=callbacks, tricks=tricks)
+    objective = objective_from_settings(recipe.loss, penalty_weight=recipe.penalty_weight, clip=recipe.weight_clip)
+    others = [t for t in tricks if t.acts_on != "rates"]  # TTUR has acted: it set the optimisers' rates
+    return GANTrainer(generator, discriminator, recipe.target_mixture(), noise, config, objective=objective, callbacks=callbacks, tricks=others, optimizers=optimizers)
 
 
 @dataclass

@@ -24,10 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from modules.cli import at_least, fail, non_negative, positive, setting
-from modules.cli import recipe_from_args as _recipe_from_args
+from modules.cli import at_least, non_negative, positive, setting
 from modules.game.config import TrainConfig
-from modules.game.loop import GANTrainer
+from modules.game.loop import GANTrainer, build_optimizers
 from modules.game.objective import Objective
 from modules.game.runtime import seed_everything
 from modules.game.games import Cycle, Pair, Paired
@@ -49,7 +48,6 @@ __all__ = [
     "cycle_report",
     "translation_size",
     "unet_depth",
-    "recipe_from_args",
 ]
 
 
@@ -75,16 +73,9 @@ def unet_depth(image_size: int):
 PATCH_LAYERS_HELP = "PatchGAN stride-2 layers (patches of 16, 34, 70, 142 pixels)"
 
 
-def recipe_from_args(recipe_type: type, args: Any) -> Any:
-    """The recipe (:class:`Pix2PixRecipe` or :class:`CycleGANRecipe`) a translation
-    script's parsed flags describe; settings the U-Net or the PatchGAN cannot take
-    (a ``--depth`` beyond the image size, a PatchGAN that would halve the image to
-    nothing) end the script with one line and exit status 2."""
-    if hasattr(args, "depth") and (problem := unet_depth(args.image_size)(args.depth)):
-        fail(f"--depth {problem} (got {args.depth})")
-    if 3 * 2**args.d_layers > args.image_size:  # stride-2 layers, then two 4x4 stride-1 layers: at least one logit
-        fail(f"--d-layers {args.d_layers} is too deep for {args.image_size}x{args.image_size} images: the PatchGAN would halve them to nothing")
-    return _recipe_from_args(recipe_type, args)
+def _check_patch_layers(d_layers: int, image_size: int) -> None:
+    if 3 * 2**d_layers > image_size:  # stride-2 layers, then two 4x4 stride-1 layers: at least one logit
+        raise ValueError(f"d_layers {d_layers} is too deep for {image_size}x{image_size} images: the PatchGAN would halve them to nothing")
 
 
 def no_noise(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -123,6 +114,9 @@ class Pix2PixRecipe:
     seed: int = 0
     cpu_threads: int = 1
 
+    def __post_init__(self) -> None:
+        _check_patch_layers(self.d_layers, self.image_size)
+
     def data(self) -> tuple[PairedImages, PairedImages]:
         """``(train, held_out)`` pairs; the same for every seed of the training run.
         With ``data_dir``, the pairs come from a folder of side-by-side images in the
@@ -160,6 +154,11 @@ class CycleGANRecipe:
     seed: int = 0
     cpu_threads: int = 1
 
+    def __post_init__(self) -> None:
+        if problem := unet_depth(self.image_size)(self.depth):
+            raise ValueError(f"depth {problem} (got {self.depth})")
+        _check_patch_layers(self.d_layers, self.image_size)
+
     def data(self) -> UnpairedDomains:
         return digit_styles(self.image_size, self.style)
 
@@ -168,7 +167,6 @@ def _config(recipe: Any, device: str, progress: bool, snapshot_every: int | None
     return TrainConfig(
         num_epochs=recipe.steps,  # one trainer "epoch" = one D step + one G step
         batch_size=recipe.batch_size,
-        lr=recipe.lr,
         seed=recipe.seed,
         device=device,
         snapshot_every=max(1, recipe.steps // 4) if snapshot_every is None else snapshot_every,
@@ -191,7 +189,8 @@ def build_pix2pix(recipe: Pix2PixRecipe, device: str = "cpu", callbacks: Any = (
     discriminator.apply(init_weights)
     objective = Objective(NonSaturatingLoss(), terms=(L1(recipe.l1_weight),) if recipe.l1_weight > 0 else ())
     config = _config(recipe, device, progress, snapshot_every, 8)
-    return GANTrainer(generator, discriminator, train.sample, no_noise, config, objective=objective, game=Paired(), callbacks=callbacks)
+    optimizers = build_optimizers(discriminator, generator, recipe.lr)
+    return GANTrainer(generator, discriminator, train.sample, no_noise, config, objective=objective, game=Paired(), callbacks=callbacks, optimizers=optimizers)
 
 
 def build_cyclegan(recipe: CycleGANRecipe, device: str = "cpu", callbacks: Any = (), progress: bool = False, snapshot_every: int | None = None) -> GANTrainer:
@@ -211,7 +210,7 @@ def build_cyclegan(recipe: CycleGANRecipe, device: str = "cpu", callbacks: Any =
     objective = Objective(LeastSquaresLoss(), terms=(CycleConsistency(recipe.cycle_weight), Identity(recipe.cycle_weight * recipe.identity_weight)))
     g, d = Pair(nets[0], nets[1], ("ab", "ba")), Pair(nets[2], nets[3], ("a", "b"))
     game = Cycle(history=recipe.history, seed=recipe.seed)
-    return GANTrainer(g, d, domains.sample_pair, no_noise, config, objective=objective, game=game, callbacks=callbacks)
+    return GANTrainer(g, d, domains.sample_pair, no_noise, config, objective=objective, game=game, callbacks=callbacks, optimizers=build_optimizers(d, g, recipe.lr))
 
 
 @torch.no_grad()

@@ -12,8 +12,10 @@ __all__ = ["TrainConfig"]
 class TrainConfig:
     """Hyperparameters of one training run, handed to the trainer (never read from globals).
 
-    ``lr_d``/``lr_g`` default to ``lr`` (the trainer resolves them once, when it builds the
-    optimisers; :class:`~modules.game.tricks.TTUR` may set both there).  ``lr_decay="linear"`` lowers both learning
+    ``lr``, ``lr_d``/``lr_g`` (default ``lr``), ``betas`` and ``optimizer`` make the
+    optimisers of a trainer that is not given its own (a recipe's ``build_*`` function
+    gives them, from the recipe, through :func:`~modules.game.loop.build_optimizers`,
+    where :class:`~modules.game.tricks.TTUR` acts).  ``lr_decay="linear"`` lowers both learning
     rates linearly to zero over the run, which damps the back-and-forth of the two
     players near the end so the final generator sits at the equilibrium rather than
     somewhere on an orbit around it.

@@ -28,7 +28,7 @@ from modules.game import plain, state
 from modules.game.history import History, ProgressBar
 from modules.game.runtime import TrainingDiverged, resolve_device, torch_threads
 
-__all__ = ["EMA", "Phase", "GANTrainer", "check_finite", "update"]
+__all__ = ["EMA", "Phase", "GANTrainer", "build_optimizers", "check_finite", "update"]
 
 #: Where a trick may act (its ``acts_on``; see :class:`modules.game.tricks.Trick`).
 ROLES = ("relabel", "see", "g_objective", "build", "rates", "update", "g_phase")
@@ -112,6 +112,7 @@ class GANTrainer:
         game: Game | None = None,
         tricks: Sequence[Any] = (),
         callbacks: Sequence[Any] = (),
+        optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
     ) -> None:
         self.config = cfg = config
         self.game = game if game is not None else Unconditional()
@@ -137,11 +138,12 @@ class GANTrainer:
         for trick in tricks:  # networks a trick cannot act on are refused now, not at its first step
             if callable(check := getattr(trick, "check", None)):
                 check(self.discriminator)
-        self.rates = (cfg.lr_d or cfg.lr, cfg.lr_g or cfg.lr)
-        for part in role("rates"):
-            self.rates = part.rates(*self.rates)
-        self.opt_d = _optimizer(cfg, self.discriminator, self.rates[0])
-        self.opt_g = _optimizer(cfg, self.generator, self.rates[1])
+        if optimizers is None:
+            optimizers = build_optimizers(self.discriminator, self.generator, cfg.lr, lr_d=cfg.lr_d, lr_g=cfg.lr_g, betas=cfg.betas, kind=cfg.optimizer, tricks=tricks)
+        elif role("rates"):
+            raise ValueError(f"{role('rates')[0]!r} acts where the optimisers are built: give it to build_optimizers(), not to a trainer given its optimisers")
+        self.opt_d, self.opt_g = optimizers
+        self.rates = tuple(opt.param_groups[0]["lr"] for opt in optimizers)  # where lr decay starts from
         self.real_sampler = distributed.shard_sampler(real_sampler)
         self.noise_sampler = noise_sampler
         self.rng = torch.Generator().manual_seed(distributed.rank_seed(cfg.seed))  # cfg.seed on rank 0
@@ -320,9 +322,37 @@ class GANTrainer:
         return state.load(self, path)
 
 
-def _optimizer(cfg: Any, model: nn.Module, lr: float) -> torch.optim.Optimizer:
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
-    if cfg.optimizer == "rmsprop":  # the original WGAN's choice
-        return torch.optim.RMSprop(model.parameters(), lr=lr, foreach=True)
-    return torch.optim.Adam(model.parameters(), lr=lr, betas=cfg.betas, foreach=True)
+def build_optimizers(
+    discriminator: nn.Module,
+    generator: nn.Module,
+    lr: float,
+    *,
+    lr_d: float | None = None,
+    lr_g: float | None = None,
+    betas: tuple[float, float] = (0.5, 0.999),
+    kind: str = "adam",
+    tricks: Sequence[Any] = (),
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """``(D's optimiser, G's optimiser)``: ``kind`` (``"adam"``, ``"sgd"`` or
+    ``"rmsprop"``) at learning rate ``lr`` (``lr_d``/``lr_g`` for one player), Adam
+    with ``betas``.  A trick that sets the rates (:class:`~modules.game.tricks.TTUR`)
+    acts here, where the optimisers are built.  A recipe's ``build_*`` function calls
+    this with the recipe's settings and hands the pair to :class:`GANTrainer`."""
+    rates = (lr_d or lr, lr_g or lr)
+    for trick in tricks:
+        if trick.acts_on == "rates":
+            rates = trick.rates(*rates)
+    for rate in rates:
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValueError(f"a learning rate must be a positive number (got {rate})")
+
+    def build(model: nn.Module, rate: float) -> torch.optim.Optimizer:
+        if kind == "sgd":
+            return torch.optim.SGD(model.parameters(), lr=rate, foreach=True)
+        if kind == "rmsprop":  # the original WGAN's choice
+            return torch.optim.RMSprop(model.parameters(), lr=rate, foreach=True)
+        if kind == "adam":
+            return torch.optim.Adam(model.parameters(), lr=rate, betas=betas, foreach=True)
+        raise ValueError(f"optimizer must be 'adam', 'sgd' or 'rmsprop' (got {kind!r})")
+
+    return build(discriminator, rates[0]), build(generator, rates[1])

@@ -56,8 +56,9 @@ class Trick:
     """A training trick: a small object that acts at one place, named by ``acts_on``.
 
     ``"relabel"`` and ``"see"`` join D's objective (its targets, what it sees),
-    ``"g_objective"`` replaces G's adversarial term, ``"build"`` and ``"rates"`` act
-    once when the trainer builds D and the optimisers, ``"update"`` acts between a
+    ``"g_objective"`` replaces G's adversarial term, ``"build"`` acts once when the
+    trainer builds D, ``"rates"`` where the optimisers are built
+    (:func:`~modules.game.loop.build_optimizers`), ``"update"`` acts between a
     backward pass and the optimiser's step, ``"g_phase"`` wraps G's phase.  Each role
     has one method (the table of the module docstring); a trick reads only what that
     method is given.
