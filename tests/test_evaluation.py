@@ -1,4 +1,4 @@
-"""Tests for modules.evaluation.feature_metrics: FID, IS, precision/recall, KID and the feature extractors."""
+"""Tests for modules.evaluation.feature_metrics (FID, IS, precision/recall, KID and the feature extractors) and the digit classifier's cache."""
 
 from __future__ import annotations
 
@@ -385,3 +385,37 @@ def test_inception_with_course_offline_setting_does_not_try_to_download(monkeypa
     monkeypatch.setattr(torch.hub, "download_url_to_file", forbidden)
     with pytest.raises(RuntimeError, match=r"GAN_COURSE_OFFLINE is set.*digit classifier"):
         InceptionFeatures()
+
+
+# ---------------------------------------------------------------------------------
+# The digit classifier's cache (modules.evaluation.classifier)
+# ---------------------------------------------------------------------------------
+def test_pretrained_classifier_cache_file_is_kept_reused_and_replaced_when_unusable(tmp_path, monkeypatch):
+    """pretrained_classifier goes through modules.game.runs.cached_runs: one file, named
+    by the recipe, holding the weights, the accuracy and the recipe."""
+    from dataclasses import asdict
+
+    from modules.evaluation import classifier
+    from modules.storage.checkpoints import cache_path, load_checkpoint
+
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path))
+    recipe = classifier.ClassifierRecipe(image_size=16, images_seen=128)
+    model, accuracy = classifier.pretrained_classifier(recipe)
+    path = cache_path("classifier", asdict(recipe))
+    assert [p.name for p in tmp_path.glob("*.pt")] == [path.name]
+    data = load_checkpoint(path, kind="classifier")
+    assert data["accuracy"] == accuracy and data["recipe"] == asdict(recipe)
+    assert not model.training and 0.0 <= accuracy <= 1.0
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached classifier was trained again")
+
+    with monkeypatch.context() as m:
+        m.setattr(classifier, "train_classifier", no_training)
+        again, again_accuracy = classifier.pretrained_classifier(recipe)
+    assert again_accuracy == accuracy and not again.training
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+    path.write_bytes(b"not a checkpoint")
+    _, anew = classifier.pretrained_classifier(recipe)  # trained anew (seeded: the same accuracy)
+    assert anew == accuracy and load_checkpoint(path, kind="classifier")["accuracy"] == accuracy

@@ -482,7 +482,7 @@ def test_toy_run_uses_cache(tmp_path, monkeypatch):
 def test_toy_runs_workers_match_serial_and_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path / "cache"))
     recipes = [ToyRecipe(**TINY), ToyRecipe(loss="hinge", tricks=("minibatch_std",), seed=3, **TINY)]
-    parallel = toy_runs(recipes, workers=2, use_cache=True)  # two `python -m modules.experiments.toy2d` workers
+    parallel = toy_runs(recipes, workers=2, use_cache=True)  # two `python -m modules.game.runs` workers
     for recipe in recipes:
         assert cache_path("toy", asdict(recipe)).is_file()
     serial = toy_runs(recipes, workers=1, use_cache=False)
@@ -497,7 +497,7 @@ def test_toy_runs_workers_match_serial_and_cache(tmp_path, monkeypatch):
         raise AssertionError("should have been loaded from the cache")
 
     monkeypatch.setattr(toy2d, "train_toy_gan", no_training)
-    monkeypatch.setattr("modules.experiments.workers.run_in_workers", no_training)
+    monkeypatch.setattr("modules.game.runs.run_in_workers", no_training)
     cached = toy_runs(recipes, workers=2, use_cache=True)
     for c, p in zip(cached, parallel):
         assert_runs_equal(c, p)

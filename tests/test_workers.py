@@ -1,6 +1,6 @@
-"""modules.experiments.workers: independent runs in worker processes, and :func:`trained`, which
-loads finished runs from the model cache and trains the missing ones (side by side on
-a CPU).  The results must not depend on whether a run trained here, in a worker, or
+"""modules.game.runs: independent runs in worker processes; and :func:`trained`
+(modules.experiments.workers), which loads finished runs from the model cache and
+trains the missing ones (side by side on a CPU).  The results must not depend on whether a run trained here, in a worker, or
 came from the cache."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from modules.experiments import workers
+from modules.game import runs
+from modules.game.runs import run_in_workers
 from modules.game.runtime import TrainingDiverged
 from modules.experiments.translation import Pix2PixRecipe, build_pix2pix
-from modules.experiments.workers import run_in_workers, trained
+from modules.experiments.workers import trained
 
 TINY = Pix2PixRecipe(image_size=16, scenes=60, width=4, d_width=4, d_layers=1, steps=3, batch_size=4)
 
@@ -81,7 +82,7 @@ def test_trained_in_workers_equals_trained_here_and_is_cached(tmp_path, monkeypa
     def no_training(*args, **kwargs):
         raise AssertionError("a cached run was trained again")
 
-    monkeypatch.setattr(workers, "run_in_workers", no_training)
+    monkeypatch.setattr(runs, "run_in_workers", no_training)
     monkeypatch.setattr("modules.game.loop.GANTrainer.fit", no_training)
     again = trained("pix2pix", recipes, build_pix2pix, workers=2)
     assert all(states_equal(a.generator, s.generator) for a, s in zip(again, serial))

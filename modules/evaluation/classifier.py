@@ -12,14 +12,16 @@ Introduced in lesson 12.1.2 (DCGAN).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from modules.data.images import ImageDataset, load_image_dataset
+from modules.game.runs import cached_runs
 from modules.game.runtime import seed_everything, torch_threads
 from modules.networks.classifier import DigitClassifier
-from modules.storage.checkpoints import CheckpointError, cache_path, load_checkpoint, load_state, save_checkpoint
+from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
 __all__ = ["ClassifierRecipe", "train_classifier", "pretrained_classifier", "classify", "class_probabilities", "classify_with_confidence", "recognised_share", "classifier_features"]
 
@@ -120,17 +122,28 @@ def recognised_share(model: DigitClassifier, images: torch.Tensor, threshold: fl
 
 
 def pretrained_classifier(recipe: ClassifierRecipe = ClassifierRecipe()) -> tuple[DigitClassifier, float]:
-    """The classifier of ``recipe`` and its held-out accuracy, cached like the GANs."""
+    """The classifier of ``recipe`` and its held-out accuracy, from the model cache or
+    trained now and cached (through :func:`~modules.game.runs.cached_runs`, like the GANs)."""
+    return cached_runs("classifier", [recipe], _train, _save, _load, workers=1)[0]
+
+
+def _train(recipe: ClassifierRecipe) -> tuple[DigitClassifier, float]:
+    return train_classifier(recipe, load_image_dataset(recipe.dataset, recipe.image_size, recipe.channels))
+
+
+def _save(trained: tuple[DigitClassifier, float], recipe: ClassifierRecipe, path: Path) -> None:
+    model, accuracy = trained
+    save_checkpoint({"model": model.state_dict(), "accuracy": accuracy, "recipe": asdict(recipe)}, path, kind="classifier")
+
+
+def _load(recipe: ClassifierRecipe, path: Path) -> tuple[DigitClassifier, float] | None:
+    """The classifier saved at ``path``, or ``None`` when the file is missing or unusable."""
     model = DigitClassifier(recipe.channels, 10, input_size=recipe.image_size)
-    path = cache_path("classifier", asdict(recipe))
     try:
         data = load_checkpoint(path, kind="classifier")
         load_state(model, data.get("model"), "classifier", path)
-        model.eval()
-        return model, float(data["accuracy"])
+        accuracy = float(data["accuracy"])
     except (CheckpointError, KeyError, TypeError, ValueError):
-        pass
-    dataset = load_image_dataset(recipe.dataset, recipe.image_size, recipe.channels)
-    model, accuracy = train_classifier(recipe, dataset)
-    save_checkpoint({"model": model.state_dict(), "accuracy": accuracy, "recipe": asdict(recipe)}, path, kind="classifier")
+        return None
+    model.eval()
     return model, accuracy

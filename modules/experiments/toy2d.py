@@ -35,13 +35,13 @@ from modules.game.config import TrainConfig
 from modules.game.history import History
 from modules.game.loop import GANTrainer, build_optimizers
 from modules.game.objective import objective_from_settings
+from modules.game.runs import cached_runs, from_plain, plain
 from modules.game.runtime import seed_everything
 from modules.game.objective import OBJECTIVES
 from modules.game.tricks import TRICKS, make_tricks
 from modules.evaluation.metrics import ModeCoverage, mode_coverage
 from modules.networks.mlp import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 from modules.evaluation.monitor import HealthMonitor, HealthReport
-from modules.experiments.workers import cached_runs, from_plain, plain
 
 __all__ = ["ToyRecipe", "ToyRun", "PAPER_SETTINGS", "loss_recipe", "toy_runs_or_exit", "note_device", "save_samples_option", "build_toy_gan", "train_toy_gan", "toy_run", "toy_runs", "EVAL_SAMPLES"]
 
@@ -236,7 +236,7 @@ def toy_run(recipe: ToyRecipe, use_cache: bool = True) -> ToyRun:
 
 def toy_runs(recipes: list[ToyRecipe], workers: int | None = None, use_cache: bool = True) -> list[ToyRun]:
     """:func:`toy_run` for every recipe, in order, through
-    :func:`~modules.experiments.workers.cached_runs`: runs found in the model cache are
+    :func:`~modules.game.runs.cached_runs`: runs found in the model cache are
     loaded; the missing ones are trained in up to ``workers`` worker processes
     (default: one per CPU core; 1 trains them here, one after the other)."""
     return cached_runs("toy", recipes, train_toy_gan, save_run, load_run, workers=workers, cost=_cost, use_cache=use_cache)

@@ -14,6 +14,7 @@ nothing, so every name has one home (and one entry in the API reference).
 * :mod:`~modules.game.distributed` -- the same loop under ``torchrun`` (DistributedDataParallel)
 * :mod:`~modules.game.config`, :mod:`~modules.game.history`, :mod:`~modules.game.runtime`,
   :mod:`~modules.game.state` -- settings, records and callbacks, seeds and devices, checkpoints
+* :mod:`~modules.game.runs` -- runs made once and cached, several at once in worker processes
 """
 
 __all__: list[str] = []
