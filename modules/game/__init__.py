@@ -6,6 +6,7 @@ nothing, so every name has one home (and one entry in the API reference).
 
 * :mod:`~modules.game.plain` -- the plain game's two steps, as lesson 12.1.1 shows them
 * :mod:`~modules.game.loop` -- :class:`~modules.game.loop.GANTrainer`: rounds of a D phase and a G phase
+* :mod:`~modules.game.sampling` -- samples from a trainer's generator, without touching training
 * :mod:`~modules.game.games` -- kinds of game: what D sees and what G is given
 * :mod:`~modules.game.losses` -- adversarial losses
 * :mod:`~modules.game.terms` -- terms composed with a loss (gradient penalty, L1, cycle, ...)

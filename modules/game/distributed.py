@@ -61,10 +61,11 @@ end of every distributed ``fit`` each process writes its networks to
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +279,25 @@ class _Replica(nn.parallel.DistributedDataParallel):
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
         return self.module.load_state_dict(state_dict, strict=strict, assign=assign)
+
+
+@contextlib.contextmanager
+def replicated(trainer: Any) -> Iterator[None]:
+    """Under ``torchrun``: the trainer's two players wrapped in DistributedDataParallel
+    while the block runs (its ``fit``), every rank holding rank 0's buffers at its end;
+    without a process group, nothing."""
+    if not enabled():
+        yield
+        return
+    plain_models = trainer.generator, trainer.discriminator
+    trainer.generator = trainer.g_phase.module = replicate(trainer.generator, trainer.device)
+    trainer.discriminator = trainer.d_phase.module = replicate(trainer.discriminator, trainer.device)
+    try:
+        yield
+        sync_buffers(*plain_models, trainer.ema_generator)
+        save_rank_weights({"generator": plain_models[0], "discriminator": plain_models[1], "ema_generator": trainer.ema_generator})
+    finally:
+        trainer.generator, trainer.discriminator = trainer.g_phase.module, trainer.d_phase.module = plain_models
 
 
 def replicate(model: nn.Module, device: torch.device) -> nn.Module:

@@ -24,14 +24,14 @@ from torch import nn
 from modules.game import distributed
 from modules.game.games import Draws, Game, Unconditional
 from modules.game.objective import Clock, Objective
-from modules.game import plain, state
+from modules.game import plain
+from modules.game.state import Checkpoints
 from modules.game.history import History, ProgressBar
+from modules.game.sampling import Sampling
+from modules.game.tricks import build_discriminator, by_role
 from modules.game.runtime import TrainingDiverged, resolve_device, torch_threads
 
 __all__ = ["EMA", "Phase", "GANTrainer", "build_optimizers", "check_finite", "update"]
-
-#: Where a trick may act (its ``acts_on``; see :class:`modules.game.tricks.Trick`).
-ROLES = ("relabel", "see", "g_objective", "build", "rates", "update", "g_phase")
 
 
 class EMA:
@@ -89,7 +89,7 @@ def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: nn.Modul
     optimizer.step()
 
 
-class GANTrainer:
+class GANTrainer(Sampling, Checkpoints):
     """Rounds of the game between ``generator`` and ``discriminator``.
 
     ``real_sampler(n, generator=rng)`` draws a real batch (a pair of tensors for the
@@ -116,41 +116,25 @@ class GANTrainer:
     ) -> None:
         self.config = cfg = config
         self.game = game if game is not None else Unconditional()
-        for trick in tricks:
-            if getattr(trick, "acts_on", None) not in ROLES:
-                raise ValueError(f"{trick!r} acts on {getattr(trick, 'acts_on', None)!r}; a trick acts on one of {', '.join(ROLES)}")
-        role = lambda name: [t for t in tricks if t.acts_on == name]  # noqa: E731
-        objective = objective if objective is not None else Objective()
-        self.objective = objective.with_parts(
-            see=objective.see + tuple(role("see")),
-            relabel=objective.relabel + tuple(role("relabel")),
-            g_objective=next(iter(role("g_objective")), objective.g_objective),
-        )
+        role = by_role(tricks)  # each trick acts in one place, below
+        self.objective = (objective if objective is not None else Objective()).with_tricks(tricks)
         self.objective.check(self.game)
         self.tricks = list(tricks)
-        self._clips, self._around_g = role("update"), role("g_phase")
+        self._clips, self._around_g = role["update"], role["g_phase"]
         self._plain = isinstance(self.game, Unconditional) and self.objective == Objective(self.objective.loss)
         self.device = distributed.local_device(resolve_device(cfg.device))
         self.generator = generator.to(self.device)
-        self.discriminator = discriminator.to(self.device)
-        for part in role("build"):
-            self.discriminator = part.build(self.discriminator)
-        for trick in tricks:  # networks a trick cannot act on are refused now, not at its first step
-            if callable(check := getattr(trick, "check", None)):
-                check(self.discriminator)
+        self.discriminator = build_discriminator(discriminator.to(self.device), tricks)
         if optimizers is None:
             optimizers = build_optimizers(self.discriminator, self.generator, cfg.lr, lr_d=cfg.lr_d, lr_g=cfg.lr_g, betas=cfg.betas, kind=cfg.optimizer, tricks=tricks)
-        elif role("rates"):
-            raise ValueError(f"{role('rates')[0]!r} acts where the optimisers are built: give it to build_optimizers(), not to a trainer given its optimisers")
+        elif role["rates"]:
+            raise ValueError(f"{role['rates'][0]!r} acts where the optimisers are built: give it to build_optimizers(), not to a trainer given its optimisers")
         self.opt_d, self.opt_g = optimizers
         self.rates = tuple(opt.param_groups[0]["lr"] for opt in optimizers)  # where lr decay starts from
         self.real_sampler = distributed.shard_sampler(real_sampler)
         self.noise_sampler = noise_sampler
         self.rng = torch.Generator().manual_seed(distributed.rank_seed(cfg.seed))  # cfg.seed on rank 0
-        snap_rng = torch.Generator().manual_seed(cfg.seed + 1)  # snapshots never change training's draws
-        self.fixed_noise = noise_sampler(cfg.num_snapshot_samples, generator=snap_rng).to(self.device)
-        cond, self.fixed_targets = self.game.snapshot_condition(real_sampler, cfg.num_snapshot_samples, snap_rng)
-        self.fixed_labels = None if cond is None else cond.to(self.device)
+        self.fix_snapshot_inputs(real_sampler, cfg.num_snapshot_samples, cfg.seed + 1)
         self.ema = EMA(self.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
         self.draws = Draws(real=self.real_batch, noise=self.noise, labels=self.random_labels)
         self.d_phase = Phase("D", self.discriminator, self.opt_d, cfg.d_steps, self.d_step)
@@ -213,25 +197,8 @@ class GANTrainer:
         """Run ``num_epochs`` more rounds (default ``config.num_epochs``); returns the
         history.  A trainer restored from a checkpoint goes on where it stopped."""
         threads = distributed.cpu_threads(self.config.cpu_threads) if self.device.type == "cpu" else None
-        with torch_threads(threads), self._replicated():
+        with torch_threads(threads), distributed.replicated(self):
             return self._rounds(self.config.num_epochs if num_epochs is None else int(num_epochs))
-
-    @contextlib.contextmanager
-    def _replicated(self):
-        """Under ``torchrun``: both players wrapped in DistributedDataParallel while
-        the block runs, every rank holding rank 0's buffers at its end."""
-        if not distributed.enabled():
-            yield
-            return
-        plain_models = self.generator, self.discriminator
-        self.generator = self.g_phase.module = distributed.replicate(self.generator, self.device)
-        self.discriminator = self.d_phase.module = distributed.replicate(self.discriminator, self.device)
-        try:
-            yield
-            distributed.sync_buffers(*plain_models, self.ema_generator)
-            distributed.save_rank_weights({"generator": plain_models[0], "discriminator": plain_models[1], "ema_generator": self.ema_generator})
-        finally:
-            self.generator, self.discriminator = self.g_phase.module, self.d_phase.module = plain_models
 
     def _rounds(self, num_epochs: int):
         cfg = self.config
@@ -271,55 +238,6 @@ class GANTrainer:
         if self.config.keep_weights:
             model = self.ema_generator if self.ema is not None else self.generator
             self.history.weights.append((epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
-
-    # -- sampling -----------------------------------------------------------------
-    @property
-    def ema_generator(self) -> nn.Module | None:
-        return None if self.ema is None else self.ema.model
-
-    def generator_at(self, epoch: int) -> nn.Module:
-        """A copy of G as it was at ``epoch`` (one of ``history.weights``), in eval mode."""
-        states = dict(self.history.weights)
-        if epoch not in states:
-            raise ValueError(f"no weights kept at epoch {epoch}; kept: {sorted(states) or 'none (TrainConfig(keep_weights=True) keeps them)'}")
-        model = copy.deepcopy(distributed.unwrap(self.generator))
-        model.load_state_dict(states[epoch])
-        return model.eval()
-
-    def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
-        """``n`` fresh samples (on the CPU), without touching training's draws."""
-        return self.generate(self.noise_sampler(n, generator=generator), labels, ema=ema)
-
-    def sample_fixed(self, ema: bool = False) -> torch.Tensor:
-        """G's output on the fixed snapshot noise (and condition)."""
-        return self.generate(self.fixed_noise, self.fixed_labels, ema=ema)
-
-    @torch.no_grad()
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
-        """G(z) (or G(z, condition)) in eval mode, on the CPU; G's mode is restored."""
-        model = distributed.unwrap(self.generator)  # never a collective: rank 0 may sample alone
-        if ema:
-            if self.ema is None:
-                raise ValueError("no moving-average generator: train with TrainConfig(ema_decay=...) > 0")
-            model = self.ema.model
-        was_training = model.training
-        model.eval()
-        cond = () if labels is None else (labels.to(self.device),)
-        out = model(z.to(self.device), *cond).cpu()
-        model.train(was_training)
-        return out
-
-    # -- checkpoints ----------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return state.trainer_state(self)
-
-    def save_checkpoint(self, path, **extra: Any) -> None:
-        """Write the trainer atomically to ``path`` (:func:`modules.game.state.save`)."""
-        state.save(self, path, **extra)
-
-    def load_checkpoint(self, path) -> dict[str, Any]:
-        """Restore a checkpoint (:func:`modules.game.state.load`); one-line errors."""
-        return state.load(self, path)
 
 
 def build_optimizers(

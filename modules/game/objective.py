@@ -64,6 +64,12 @@ class Objective:
     def with_parts(self, **parts: Any) -> Objective:
         return replace(self, **parts)
 
+    def with_tricks(self, tricks: Any) -> Objective:
+        """This objective with the tricks that act on it (``see``, ``relabel``,
+        ``g_objective``: :mod:`modules.game.tricks`) joined in; other tricks are ignored."""
+        role = lambda name: tuple(t for t in tricks if t.acts_on == name)  # noqa: E731
+        return replace(self, see=self.see + role("see"), relabel=self.relabel + role("relabel"), g_objective=next(iter(role("g_objective")), self.g_objective))
+
     def _seen(self, x: torch.Tensor, rng: torch.Generator, clock: Clock) -> torch.Tensor:
         for part in self.see:
             x = part.see(x, rng, clock)

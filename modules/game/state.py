@@ -1,4 +1,4 @@
-"""Checkpoints of a :class:`~modules.game.loop.Trainer`: everything needed to go on
+"""Checkpoints of a :class:`~modules.game.loop.GANTrainer`: everything needed to go on
 exactly where training stopped, written atomically and read with ``weights_only=True``
 (:mod:`modules.storage.checkpoints`)."""
 
@@ -15,9 +15,24 @@ from modules.game import distributed
 from modules.game.history import History
 from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
-__all__ = ["trainer_state", "save", "load"]
+__all__ = ["Checkpoints", "trainer_state", "save", "load"]
 
 HISTORY_KEYS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake")
+
+
+class Checkpoints:
+    """The checkpoint methods of :class:`~modules.game.loop.GANTrainer`."""
+
+    def state_dict(self) -> dict[str, Any]:
+        return trainer_state(self)
+
+    def save_checkpoint(self, path: str | os.PathLike, **extra: Any) -> None:
+        """Write the trainer atomically to ``path`` (:func:`save`)."""
+        save(self, path, **extra)
+
+    def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
+        """Restore a checkpoint (:func:`load`); one-line errors."""
+        return load(self, path)
 
 
 def _cpu(state: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,35 @@ __all__ = [
     "TRICKS",
     "ARCHITECTURE_TRICKS",
     "make_tricks",
+    "by_role",
+    "build_discriminator",
+    "ROLES",
 ]
+
+
+#: Where a trick may act (its ``acts_on``; see :class:`Trick`).
+ROLES = ("relabel", "see", "g_objective", "build", "rates", "update", "g_phase")
+
+
+def by_role(tricks: Any) -> dict[str, list[Trick]]:
+    """``tricks`` grouped by where they act; one that names no known place is refused."""
+    for trick in tricks:
+        if getattr(trick, "acts_on", None) not in ROLES:
+            raise ValueError(f"{trick!r} acts on {getattr(trick, 'acts_on', None)!r}; a trick acts on one of {', '.join(ROLES)}")
+    return {role: [t for t in tricks if t.acts_on == role] for role in ROLES}
+
+
+def build_discriminator(discriminator: nn.Module, tricks: Any) -> nn.Module:
+    """D as the tricks that act when it is built leave it (spectral norm); then every
+    trick checks that it can act on this D, so a mismatch is refused before the
+    first step, not at it."""
+    for trick in tricks:
+        if trick.acts_on == "build":
+            discriminator = trick.build(discriminator)
+    for trick in tricks:
+        if callable(check := getattr(trick, "check", None)):
+            check(discriminator)
+    return discriminator
 
 
 def _check(condition: bool, message: str) -> None:
