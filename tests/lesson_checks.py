@@ -28,7 +28,7 @@ import inspect
 import re
 import textwrap
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from course import GALLERY, ROOT, run_script, script_path
 
@@ -337,6 +337,12 @@ def recipe_presets(script: str) -> dict[str, dict]:
     full["seed"] = values["SEED"]
     docs = {**full, **{k: v for k, v in values["DOCS_PRESET"].items() if k in full}}
     return {"full": full, "docs": docs}
+
+
+def script_recipes(script: str, recipe_type: type) -> dict[str, Any]:
+    """``{"full": recipe, "docs": recipe}``: the recipe a script's flags describe in
+    each preset (:func:`recipe_presets`), the recipe's defaults for the rest."""
+    return {preset: recipe_type(**values) for preset, values in recipe_presets(script).items()}
 
 
 # --------------------------------------------------------------------------------------

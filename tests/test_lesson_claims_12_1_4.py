@@ -56,7 +56,8 @@ def test_lesson_states_the_settings_the_code_uses():
     from modules.data.synthetic import grid_of_gaussians, ring_of_gaussians
     from modules.game.objective import named_objective
     from modules.evaluation.monitor import HealthMonitor
-    from modules.experiments.dcgan import WGAN_GP, WGAN_GP_PRESETS
+    from lesson_checks import script_recipes
+    from modules.experiments.dcgan import WGAN_GP, GANRecipe
     from modules.experiments.toy2d import PAPER_SETTINGS, ToyRecipe
 
     assert PAPER_SETTINGS["wgan"] == {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5}
@@ -81,7 +82,7 @@ def test_lesson_states_the_settings_the_code_uses():
     assert (0.001, 0.999, 199) in literal_calls("gan_losses", "linspace")
     assert {(0.01,), (0.99,)} <= set(literal_calls("gan_losses", "sub"))
     assert WGAN_GP["n_critic"] == 5 and (WGAN_GP["beta1"], WGAN_GP["beta2"]) == (0.0, 0.9) and WGAN_GP["critic_norm"] == "layer"
-    assert WGAN_GP_PRESETS["docs"].lr == 5 * WGAN_GP["lr"]  # "five times the paper's learning rate"
+    assert script_recipes("wgan_gp", GANRecipe)["docs"].lr == 5 * WGAN_GP["lr"]  # "five times the paper's learning rate"
     text = one_line(lesson_text())
     for phrase in ("rmsprop with learning rate :math:`5 \\times 10^{-5}`", "``5e-5``", "``1e-4``", "``1e-3``", "five times the paper's learning rate"):
         assert phrase.lower() in text, phrase

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from lesson_checks import recipe_presets
+from lesson_checks import script_recipes
 from course import run_script
 from modules.data.synthetic import normal_noise
 from modules.data.images import load_image_dataset
@@ -25,7 +25,7 @@ from modules.game.terms import GradientPenalty
 from modules.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init, layer_shapes
 from modules.networks.classifier import DigitClassifier
 from modules.figures.plotting import plot_estimate_and_quality
-from modules.experiments.dcgan import DCGAN_PRESETS, WGAN_GP_PRESETS, build_gan
+from modules.experiments.dcgan import DCGAN_PRESETS, WGAN_GP, GANRecipe, build_gan
 from modules.evaluation.classifier import classifier_features, classify, classify_with_confidence, recognised_share
 
 DOCS = ("--preset", "docs")
@@ -110,17 +110,21 @@ def digits16():
 
 
 def test_wgan_gp_presets_are_the_papers_settings():
-    for preset in WGAN_GP_PRESETS.values():
+    """The script's recipe (its constants, and DOCS_PRESET) is the DCGAN with the
+    paper's settings, :data:`modules.experiments.dcgan.WGAN_GP`."""
+    presets = script_recipes("wgan_gp", GANRecipe)
+    for preset in presets.values():
         assert (preset.loss, preset.n_critic, preset.penalty_weight) == ("wgan_gp", 5, 10.0)
         assert (preset.beta1, preset.beta2, preset.critic_norm) == (0.0, 0.9, "layer")
-    assert WGAN_GP_PRESETS["full"].lr == 1e-4 and WGAN_GP_PRESETS["full"].batch_size == 64
-    assert WGAN_GP_PRESETS["full"].steps > DCGAN_PRESETS["full"].steps
-    changed = {k for k, v in asdict(WGAN_GP_PRESETS["full"]).items() if asdict(DCGAN_PRESETS["full"])[k] != v}
+    assert presets["full"].lr == 1e-4 and presets["full"].batch_size == 64
+    assert presets["full"].steps > DCGAN_PRESETS["full"].steps
+    changed = {k for k, v in asdict(presets["full"]).items() if asdict(DCGAN_PRESETS["full"])[k] != v}
     assert changed == {"loss", "n_critic", "lr", "beta1", "beta2", "critic_norm", "ema_decay", "batch_size", "steps"}
+    assert {k: getattr(presets["full"], k) for k in WGAN_GP} == WGAN_GP
 
 
 def test_build_gan_with_the_wgan_gp_recipe(digits16):
-    recipe = replace(WGAN_GP_PRESETS["docs"], image_size=16, width=4, batch_size=8, steps=2)
+    recipe = replace(script_recipes("wgan_gp", GANRecipe)["docs"], image_size=16, width=4, batch_size=8, steps=2)
     trainer = build_gan(recipe, digits16)
     penalty = gradient_penalty_of(trainer)
     assert penalty.weight == 10.0
@@ -206,12 +210,6 @@ def test_estimate_and_quality_figure():
 # --------------------------------------------------------------------------------------
 # The script
 # --------------------------------------------------------------------------------------
-def test_wgan_gp_constants_match_the_shared_presets():
-    for preset, values in recipe_presets("wgan_gp").items():  # the flags' defaults in each preset
-        recipe = asdict(WGAN_GP_PRESETS[preset])
-        assert {k: recipe[k] for k in values} == values, preset
-
-
 # That the script draws the figures and records the values 12.1.4 shows is checked with
 # every lesson's, in test_lesson_claims.py.
 
@@ -221,7 +219,7 @@ def test_docs_critic_is_the_one_the_lesson_describes(digits16):
     one group (layer normalisation) after the middle one, no sigmoid, and the paper's
     loss settings at five times its learning rate.  (The docs run's quality claims are
     gates on the build's records: ``tests/lesson_gates/lesson_12_1_4.py``.)"""
-    trainer = build_gan(WGAN_GP_PRESETS["docs"], digits16)
+    trainer = build_gan(script_recipes("wgan_gp", GANRecipe)["docs"], digits16)
     assert [type(layer).__name__ for layer in trainer.discriminator.net] == ["Conv2d", "LeakyReLU", "Conv2d", "GroupNorm", "LeakyReLU", "Conv2d"]
     assert [m.num_groups for m in trainer.discriminator.modules() if isinstance(m, nn.GroupNorm)] == [1]
     assert gradient_penalty_of(trainer).weight == 10.0

@@ -104,7 +104,7 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # where the optimal critic has it.
 #
 # :func:`modules.experiments.dcgan.build_gan` builds the same DCGAN networks and trainer as
-# lesson 12.1.2; :data:`modules.experiments.dcgan.WGAN_GP_PRESETS` differ from the DCGAN
+# lesson 12.1.2; this script's recipe (the constants at the top) differs from the DCGAN
 # recipe only in ``loss="wgan_gp"`` (:func:`~modules.game.objective.named_objective`: the Wasserstein loss plus a :class:`~modules.game.terms.GradientPenalty`),
 # ``n_critic=5`` (the trainer's ``d_steps``), Adam's betas and learning rate, and
 # ``critic_norm="layer"``: the penalty is computed image by image, and BatchNorm

@@ -5,8 +5,8 @@ the cache, trains) what those settings describe.  ``dcgan_train.py`` trains the 
 of lesson 12.1.2 with :func:`build_gan`; ``dcgan_latent.py`` needs the same trained
 generator and asks :func:`pretrained_gan`, which loads it from the cache or trains it
 right there when it is missing: no script depends on another having run first.
-The WGAN-GP of lesson 12.1.4 (:data:`WGAN_GP_PRESETS`) is the same recipe with a few
-fields changed: loss, critic steps, Adam's settings and the critic's normalisation.
+The WGAN-GP of lesson 12.1.4 is the same recipe with the few fields :data:`WGAN_GP`
+changes: loss, critic steps, Adam's settings and the critic's normalisation.
 
 :func:`~modules.evaluation.classifier.pretrained_classifier` does the same for the
 small digit classifier that judges generated digits.
@@ -36,7 +36,7 @@ from modules.game.history import Callback
 from modules.game.runtime import seed_everything
 from modules.experiments.workers import trained
 
-__all__ = ["GANRecipe", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "WGAN_GP_PRESETS", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan"]
+__all__ = ["GANRecipe", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan"]
 
 
 @dataclass(frozen=True)
@@ -96,15 +96,6 @@ CONDITIONAL_PRESETS = {
 #: paper has none).
 WGAN_GP = {"loss": "wgan_gp", "n_critic": 5, "penalty_weight": 10.0, "lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "critic_norm": "layer", "ema_decay": 0.0}
 
-#: WGAN-GP of lesson 12.1.4 (``wgan_gp.py``, whose constants a test compares with these).
-#: The docs preset (16x16 digits, 400 generator steps) trains at five times the
-#: paper's learning rate: at 1e-4 its 400 steps end before digits appear.
-WGAN_GP_PRESETS = {
-    "full": replace(DCGAN_PRESETS["full"], **WGAN_GP, batch_size=64, steps=6000),
-    "docs": replace(DCGAN_PRESETS["docs"], **{**WGAN_GP, "lr": 5e-4}, image_size=16, batch_size=64, steps=400),
-}
-
-
 def recipe_objective(recipe: GANRecipe) -> Objective:
     """The objective ``recipe.loss`` names (with its penalty weight for ``wgan_gp``)."""
     return objective_from_settings(recipe.loss, penalty_weight=recipe.penalty_weight)
@@ -126,7 +117,7 @@ def build_gan(
     on fixed noise, and a copy of G's weights, every ``snapshot_every`` steps
     (default: eight times per run).
     A recipe with other ``loss``, ``n_critic``, ``beta1``/``beta2`` or
-    ``critic_norm`` (:data:`WGAN_GP_PRESETS`) gets the same networks and trainer
+    ``critic_norm`` (:data:`WGAN_GP`) gets the same networks and trainer
     with those pieces swapped.
     """
     seed_everything(recipe.seed)  # the initial weights come from the global generator
