@@ -562,6 +562,25 @@ def test_ttur_learning_rates():
         TTUR(lr_d=0)
 
 
+def test_a_recipe_builds_its_optimisers_from_its_own_settings_with_ttur_acting_there():
+    """build_toy_gan hands the trainer optimisers built from the recipe's fields; TTUR
+    sets their rates there, and a trainer given optimisers refuses a TTUR of its own."""
+    from modules.experiments.toy2d import ToyRecipe, build_toy_gan
+    from modules.game.loop import build_optimizers
+
+    small = dict(steps=4, batch_size=8, g_hidden=(8,), d_hidden=(8,))
+    plain = build_toy_gan(ToyRecipe(lr=3e-3, betas=(0.1, 0.9), **small))
+    assert [(o.param_groups[0]["lr"], o.param_groups[0]["betas"]) for o in (plain.opt_d, plain.opt_g)] == [(3e-3, (0.1, 0.9))] * 2
+    assert isinstance(build_toy_gan(ToyRecipe(optimizer="rmsprop", **small)).opt_d, torch.optim.RMSprop)
+    ttur = build_toy_gan(ToyRecipe(tricks=("ttur",), **small))
+    assert (ttur.opt_d.param_groups[0]["lr"], ttur.opt_g.param_groups[0]["lr"]) == pytest.approx((4e-4, 1e-4))
+    g, d = MLPGenerator(2, (2,), hidden=(8,)), MLPDiscriminator((2,), hidden=(8,))
+    with pytest.raises(ValueError, match="acts where the optimisers are built"):
+        GANTrainer(g, d, toy_target("ring"), NOISE_2D, TrainConfig(), tricks=[TTUR()], optimizers=build_optimizers(d, g, 1e-3))
+    with pytest.raises(ValueError, match="optimizer must be"):
+        build_optimizers(d, g, 1e-3, kind="lbfgs")
+
+
 class NoGLoss(NonSaturatingLoss):
     def g_loss(self, fake_logits):
         raise AssertionError("feature matching must replace G's loss")
