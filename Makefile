@@ -36,13 +36,15 @@ $(STAMP): pyproject.toml
 
 # A clean gallery every time: sphinx-gallery only re-runs a script whose own text
 # changed, so without this a change in modules/ would leave stale figures behind.
-# Trained models and 2-D runs are cached (keyed by their settings and the source of
-# modules/) in MODEL_CACHE, emptied first when it is the build's own folder.  The tests
-# pass the cache their earlier script runs filled: same keys, same results, less time.
+# Every script runs again and redraws its figures, but trained models and 2-D runs
+# come from MODEL_CACHE when they are there: it is kept between builds, and its files
+# are keyed by everything that decides them (the recipe's settings and the source of
+# modules/), so a build after a change of prose retrains nothing and a change of code
+# retrains what it touches.  `make clean` empties it: the next build starts from scratch.
 MODEL_CACHE ?= $(abspath $(BUILDDIR))/model-cache
 
 html: $(BOOTSTRAP)
-	rm -rf $(GENERATED) $(BUILDDIR)/html $(BUILDDIR)/doctrees $(BUILDDIR)/model-cache
+	rm -rf $(GENERATED) $(BUILDDIR)/html $(BUILDDIR)/doctrees
 	GAN_COURSE_CACHE=$(MODEL_CACHE) $(VPY) -m sphinx -b html -W --keep-going -d $(BUILDDIR)/doctrees $(SPHINXOPTS) . $(BUILDDIR)/html
 	@echo "The course is in $(BUILDDIR)/html/index.html"
 

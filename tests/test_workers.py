@@ -96,3 +96,35 @@ def test_an_unusable_cache_file_is_trained_anew(tmp_path, monkeypatch):
     path.write_bytes(b"not a checkpoint")
     (second,) = trained("pix2pix", [TINY], build_pix2pix)
     assert states_equal(first.generator, second.generator)
+
+
+def test_a_cached_run_gives_its_callbacks_back_what_they_kept_and_they_say_it_again(tmp_path, monkeypatch, capsys):
+    """A run that comes from the cache prints the lines its training printed: each
+    EvalEvery gets back its results and replays them against the loaded history."""
+    from modules.game.history import EvalEvery
+
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path))
+    calls = []
+
+    def watch():
+        def measure(trainer):
+            calls.append(trainer.epoch)
+            return [trainer.epoch * 0.5, float(trainer.history.g_loss[-1])]
+
+        return EvalEvery(2, measure, lambda step, record, result: f"step {step}: D(x)={record['d_real']:.4f} result={result}")
+
+    first_watch = watch()
+    (first,) = trained("pix2pix", [TINY], build_pix2pix, callbacks=[first_watch])
+    trained_lines = capsys.readouterr().out
+    assert calls == [2, 3] and trained_lines.count("step ") == 2
+    second_watch = watch()
+    (second,) = trained("pix2pix", [TINY], build_pix2pix, callbacks=[second_watch])
+    assert calls == [2, 3]  # loaded: nothing trained or measured again
+    assert capsys.readouterr().out == trained_lines
+    assert second_watch.results == first_watch.results and second.history.g_loss == first.history.g_loss
+    # a file written without this callback's results (by a plain run) is trained anew, then kept
+    other = EvalEvery(3, lambda t: t.epoch, lambda step, record, result: f"at {step}")
+    (third,) = trained("pix2pix", [TINY], build_pix2pix, callbacks=[other])
+    assert other.results == [(3, 3)] and capsys.readouterr().out == "at 3\n"
+    with pytest.raises(ValueError, match="one recipe"):
+        trained("pix2pix", [TINY, TINY], build_pix2pix, callbacks=[watch()])

@@ -49,12 +49,12 @@ import matplotlib.pyplot as plt
 import torch
 
 from modules.game import distributed
-from modules.cli import Option, recipe_flags, or_exit, parse_script_args, train_or_exit
+from modules.cli import Option, recipe_flags, or_exit, parse_script_args
 from modules.evaluation.metrics import class_shares
 from modules.networks.dcgan import layer_shapes
 from modules.figures.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
 from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
-from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan, save_gan
+from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan, save_gan
 from modules.storage.results import record
 from modules.game.history import EvalEvery
 
@@ -86,22 +86,9 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # channels; the discriminator does the opposite.  No pooling, no fully connected
 # hidden layers, BatchNorm everywhere except G's output and D's input.
 
-log_every = max(1, recipe.steps // 5)
-
-
-def report(step, record, _):
-    return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} D loss={record['d_loss']:.3f} G loss={record['g_loss']:.3f}"
-
-
-trainer = build_gan(
-    recipe,
-    dataset,
-    device=args.device,
-    callbacks=[EvalEvery(log_every, lambda t: None, report)],
-    progress=args.progress,
-)
-z = torch.zeros(2, recipe.latent_dim).to(trainer.device)
-for model, inputs in ((trainer.generator, (z,)), (trainer.discriminator, (trainer.generator(z),))):
+untrained = build_gan(recipe, dataset, device=args.device)
+z = torch.zeros(2, recipe.latent_dim).to(untrained.device)
+for model, inputs in ((untrained.generator, (z,)), (untrained.discriminator, (untrained.generator(z),))):
     print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters")
     for name, kind, shape in layer_shapes(model, *inputs):
         if kind in ("ConvTranspose2d", "Conv2d", "Tanh"):
@@ -112,14 +99,18 @@ for model, inputs in ((trainer.generator, (z,)), (trainer.discriminator, (traine
 # --------
 # One step is one discriminator update on a real and a fake batch followed by one
 # generator update.  Every few hundred steps the script prints D's mean belief on the
-# real batch, D(x), and on the fakes, D(G(z)).
+# real batch, D(x), and on the fakes, D(G(z)).  The trained GAN goes into the model
+# cache, where ``dcgan_latent.py`` finds it; when this recipe was trained before (with
+# the same code), it comes from there, and the lines below are those its training printed.
 
-if args.resume:
-    or_exit(trainer.load_checkpoint, args.resume)
-    print(f"resumed from {args.resume} at step {trainer.epoch}")
-history = train_or_exit(trainer, max(0, recipe.steps - trainer.epoch))
-cached = cache_gan(trainer, recipe)  # dcgan_latent.py finds the trained generator here
-print(f"cached as {cached.name}")
+
+def report(step, record, _):
+    return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} D loss={record['d_loss']:.3f} G loss={record['g_loss']:.3f}"
+
+
+log = EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)
+trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[log], progress=args.progress, resume=args.resume)
+history = trainer.history
 if args.checkpoint:
     or_exit(save_gan, trainer, recipe, args.checkpoint)
     print(f"saved checkpoint: {args.checkpoint}")

@@ -41,10 +41,10 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, at_least, or_exit, parse_script_args, train_or_exit
+from modules.cli import Option, at_least, or_exit, parse_script_args
 from modules.evaluation.metrics import checkerboard_strength
 from modules.figures.plotting import plot_curves, plot_image_panels
-from modules.experiments.dcgan import DCGAN_PRESETS, build_gan, pretrained_gan
+from modules.experiments.dcgan import DCGAN_PRESETS, pretrained_gan
 from modules.storage.results import record
 
 args = parse_script_args(
@@ -56,9 +56,9 @@ args = parse_script_args(
 recipe = replace(DCGAN_PRESETS[args.preset], seed=args.seed)
 dataset = or_exit(recipe.load_data)
 transposed = or_exit(pretrained_gan, recipe, args.device, dataset)  # the DCGAN of dcgan_train.py
-resize_recipe = replace(recipe, upsample="resize", steps=args.steps, ema_decay=0.0)
 # snapshots at the same steps as the transposed generator's, for a fair comparison
-resize = build_gan(resize_recipe, dataset, device=args.device, snapshot_every=max(1, recipe.steps // 8))
+resize_recipe = replace(recipe, upsample="resize", steps=args.steps, ema_decay=0.0, snapshot_every=max(1, recipe.steps // 8))
+resize = or_exit(pretrained_gan, resize_recipe, args.device, dataset)  # trained here the first time, then cached
 trainers = {"transposed": transposed, "resize": resize}
 real, _ = dataset.tensors(torch.arange(min(len(dataset), 1000)))
 print(f"preset={args.preset} data={dataset.name} {recipe.image_size}x{recipe.image_size}: transposed {recipe.steps} steps, resize {args.steps} steps")
@@ -77,7 +77,7 @@ def stretch(images):
     return (images - lo) / (hi - lo).clamp_min(1e-8) * 2 - 1
 
 
-untrained = {mode: t.history.snapshots[0][1][:16] if t.history.snapshots else t.sample_fixed()[:16] for mode, t in trainers.items()}
+untrained = {mode: t.history.snapshots[0][1][:16] for mode, t in trainers.items()}  # the snapshot before step 1
 fig = plot_image_panels(
     {f"{mode} (untrained)": stretch(x) for mode, x in untrained.items()},
     label="untrained",
@@ -91,12 +91,11 @@ for mode, x in untrained.items():
 # %%
 # Over training
 # -------------
-# The resize generator trains now; the transposed one's snapshots come with it from
-# the cache.  The checkerboard strength is the share of the pixel variance explained by the
+# Both trainers kept G's output on the same fixed noise every few steps.  The
+# checkerboard strength is the share of the pixel variance explained by the
 # pixel's position in its 2x2 cell: 0 when even and odd rows and columns look
 # alike, 1 for a pure two-pixel grid.  Real digits score close to 0.
 
-train_or_exit(resize)
 curves = {
     mode: ([step for step, _ in t.history.snapshots], [checkerboard_strength(x) for _, x in t.history.snapshots])
     for mode, t in trainers.items()

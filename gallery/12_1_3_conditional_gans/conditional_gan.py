@@ -43,10 +43,10 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, recipe_flags, at_least, fail, or_exit, parse_script_args, train_or_exit
+from modules.cli import Option, recipe_flags, at_least, fail, or_exit, parse_script_args
 from modules.figures.plotting import plot_class_grid, plot_image_panels, plot_training_curves
 from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
-from modules.experiments.dcgan import GANRecipe, build_gan, cache_gan
+from modules.experiments.dcgan import GANRecipe, pretrained_gan
 from modules.storage.results import record
 from modules.game.history import EvalEvery
 
@@ -83,22 +83,18 @@ print(f"preset={args.preset} device={args.device} data={dataset.name}: {len(data
 # :func:`modules.experiments.dcgan.build_gan` with ``conditional=True`` gives both networks a
 # label input (``num_classes``) and tells the trainer to pass labels: real images
 # come with their own, the fakes in D's step get the same labels, and in G's step
-# the labels are drawn uniformly.
+# the labels are drawn uniformly.  The trained GAN goes into the model cache
+# (``gan_metrics.py`` of lesson 12.1.7 evaluates it), and comes from there, with the
+# lines its training printed, when this recipe was trained before.
 
 
 def report(step, record, _):
     return f"step {step:5d}: D(x|y)={record['d_real']:.2f} D(G(z|y)|y)={record['d_fake']:.2f} G loss={record['g_loss']:.3f}"
 
 
-trainer = build_gan(
-    recipe,
-    dataset,
-    device=args.device,
-    callbacks=[EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)],
-    progress=args.progress,
-)
-history = train_or_exit(trainer)
-print(f"cached as {cache_gan(trainer, recipe).name}")
+log = EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)
+trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[log], progress=args.progress)  # from the model cache when trained before
+history = trainer.history
 use_ema = trainer.ema_generator is not None
 
 # %%

@@ -58,13 +58,13 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 16, "lr": 5e-4, "
 import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import recipe_flags, or_exit, parse_script_args, train_or_exit
+from modules.cli import recipe_flags, or_exit, parse_script_args
 from modules.game.terms import input_gradient_norms, interpolates
 from modules.evaluation.feature_metrics import check_sample_size, frechet_distance
 from modules.figures.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
 from modules.storage.results import record
 from modules.evaluation.classifier import ClassifierRecipe, classifier_features, pretrained_classifier, recognised_share
-from modules.experiments.dcgan import GANRecipe, build_gan
+from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan
 from modules.game.history import EvalEvery
 
 args = parse_script_args(
@@ -115,15 +115,18 @@ log_every = max(1, recipe.steps // 5)  # progress lines
 window = max(1, recipe.steps // 8)  # steps averaged in the printed estimates
 
 
-def report(step, record, _):
-    start = max(0, step - log_every)
-    estimate = [r - f for r, f in zip(trainer.history.d_real[start:], trainer.history.d_fake[start:])]
-    penalty = [loss + e for loss, e in zip(trainer.history.d_loss[start:], estimate)]  # D loss = -estimate + penalty term
-    g_loss = trainer.history.g_loss[start:]
-    return (
-        f"step {step:5d}: Wasserstein estimate {sum(estimate) / len(estimate):6.3f}  "
-        f"penalty term {sum(penalty) / len(penalty):.3f}  G loss {sum(g_loss) / len(g_loss):7.3f}"
-    )
+def last_steps(trainer):
+    """The Wasserstein estimate, the penalty term and G's loss over the last log_every steps."""
+    h = trainer.history
+    start = max(0, len(h.epoch) - log_every)
+    estimate = [r - f for r, f in zip(h.d_real[start:], h.d_fake[start:])]
+    penalty = [loss + e for loss, e in zip(h.d_loss[start:], estimate)]  # D loss = -estimate + penalty term
+    return tuple(sum(values) / len(values) for values in (estimate, penalty, h.g_loss[start:]))
+
+
+def report(step, record, means):
+    estimate, penalty, g_loss = means
+    return f"step {step:5d}: Wasserstein estimate {estimate:6.3f}  penalty term {penalty:.3f}  G loss {g_loss:7.3f}"
 
 
 # %%
@@ -155,11 +158,11 @@ def sample_distance(trainer):
 
 
 quality = EvalEvery(max(1, recipe.steps // 20), sample_distance if judge is not None else lambda t: None)
-trainer = build_gan(recipe, dataset, device=args.device, callbacks=[quality, EvalEvery(log_every, lambda t: None, report)], progress=args.progress)
-kinds = [type(layer).__name__ for layer in trainer.discriminator.net]
+untrained = build_gan(recipe, dataset, device=args.device)
+kinds = [type(layer).__name__ for layer in untrained.discriminator.net]
 print(f"critic: {' -> '.join(kinds)}")
-adam = trainer.opt_d.param_groups[0]  # the critic's optimiser, as the recipe built it
-print(f"objective={trainer.objective!r} n_critic={trainer.config.d_steps} Adam lr={adam['lr']:g} betas={adam['betas']}")
+adam = untrained.opt_d.param_groups[0]  # the critic's optimiser, as the recipe built it
+print(f"objective={untrained.objective!r} n_critic={untrained.config.d_steps} Adam lr={adam['lr']:g} betas={adam['betas']}")
 
 # %%
 # The critic's gradients before training
@@ -170,17 +173,17 @@ print(f"objective={trainer.objective!r} n_critic={trainer.config.d_steps} Adam l
 # quantity the penalty pushes towards 1.
 
 
-def gradient_norms(seed):
+def gradient_norms(trainer, seed):
     real = dataset.sample(512, generator=torch.Generator().manual_seed(seed))
     fake = trainer.sample(512, generator=torch.Generator().manual_seed(seed + 1))
     x_hat = interpolates(real, fake, generator=torch.Generator().manual_seed(seed + 2)).to(trainer.device)
     return input_gradient_norms(trainer.discriminator, x_hat).cpu()
 
 
-norms_before = gradient_norms(args.seed + 10)
+norms_before = gradient_norms(untrained, args.seed + 10)
 if judge is not None:
-    quality.results.append((0, sample_distance(trainer)))
-    recognised_before = recognised_share(judge, trainer.sample(1000, generator=torch.Generator().manual_seed(args.seed + 3)))
+    quality.results.append((0, sample_distance(untrained)))
+    recognised_before = recognised_share(judge, untrained.sample(1000, generator=torch.Generator().manual_seed(args.seed + 3)))
 
 # %%
 # Training
@@ -189,7 +192,9 @@ if judge is not None:
 # penalty on their interpolates, then one generator update.  The printed penalty
 # term is :math:`\lambda\,\mathbb{E}[(\lVert\nabla D\rVert - 1)^2]`.
 
-history = train_or_exit(trainer)
+log = EvalEvery(log_every, last_steps, report)
+trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[quality, log], progress=args.progress)  # from the model cache when trained before
+history = trainer.history
 
 # %%
 # The same noise over training
@@ -255,7 +260,7 @@ if curve:
 # Try ``--penalty-weight 0``: nothing holds the critic's slope any more; compare the
 # estimate, the gradient norms after training and the samples with this run's.
 
-norms_after = gradient_norms(args.seed + 20)
+norms_after = gradient_norms(trainer, args.seed + 20)
 fig = plot_gradient_norms({"untrained critic": norms_before, "trained critic": norms_after}, label="gradient_norms", title="Gradient norms at real/fake interpolates")
 record("norm_before_mean", norms_before.mean().item(), ".2f")
 record("norm_before_std", norms_before.std().item(), ".2f")

@@ -32,6 +32,7 @@ from modules.game.objective import Objective, objective_from_settings
 from modules.game.games import Conditional
 from modules.networks.dcgan import DISCRIMINATOR_NORMS, DCGANDiscriminator, DCGANGenerator, dcgan_init
 from modules.game.config import TrainConfig
+from modules.game import distributed
 from modules.game.history import Callback
 from modules.game.runtime import seed_everything
 from modules.experiments.workers import trained
@@ -70,6 +71,7 @@ class GANRecipe:
     penalty_weight: float = setting(10.0, "weight of the gradient penalty (0: none)", non_negative)
     beta2: float = setting(0.999, "Adam beta2", fraction)
     critic_norm: str = setting("batch", "normalisation inside the critic", choices=DISCRIMINATOR_NORMS)
+    snapshot_every: int = 0  # steps between G's snapshots (and kept weights); 0: eight per run
 
     def load_data(self) -> ImageDataset:
         return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)
@@ -106,7 +108,6 @@ def build_gan(
     dataset: ImageDataset,
     device: str = "cpu",
     callbacks: Sequence[Callback] = (),
-    snapshot_every: int | None = None,
     progress: bool = False,
 ) -> GANTrainer:
     """A DCGAN (conditional when ``recipe.conditional``) and its trainer, untrained.
@@ -114,8 +115,8 @@ def build_gan(
     The DCGAN paper's settings: weights initialised by :func:`dcgan_init`, Adam with
     learning rate 2e-4 and beta1 = 0.5 for both players, one D step per G step,
     batches drawn from ``dataset``, noise z ~ N(0, I).  The trainer keeps the output
-    on fixed noise, and a copy of G's weights, every ``snapshot_every`` steps
-    (default: eight times per run).
+    on fixed noise, and a copy of G's weights, every ``recipe.snapshot_every`` steps
+    (``0``: eight times per run).
     A recipe with other ``loss``, ``n_critic``, ``beta1``/``beta2`` or
     ``critic_norm`` (:data:`WGAN_GP`) gets the same networks and trainer
     with those pieces swapped.
@@ -136,7 +137,7 @@ def build_gan(
         ema_decay=recipe.ema_decay,
         seed=recipe.seed,
         device=device,
-        snapshot_every=max(1, recipe.steps // 8) if snapshot_every is None else snapshot_every,
+        snapshot_every=recipe.snapshot_every or max(1, recipe.steps // 8),
         num_snapshot_samples=64 if not classes else 10 * classes,
         keep_weights=True,  # G at every snapshot: lesson 12.1.7 evaluates the run over training
         progress=progress,
@@ -149,13 +150,33 @@ def build_gan(
     return GANTrainer(generator, discriminator, real, noise, config, objective=recipe_objective(recipe), game=game, callbacks=callbacks, optimizers=optimizers)
 
 
-def pretrained_gan(recipe: GANRecipe, device: str = "cpu", dataset: ImageDataset | None = None) -> GANTrainer:
-    """The trained GAN of ``recipe``: from the model cache when there, else trained
-    now (quietly) and cached, like every cached run
-    (:func:`~modules.experiments.workers.trained`).  A cache file that cannot be used
-    is trained anew."""
+def pretrained_gan(
+    recipe: GANRecipe,
+    device: str = "cpu",
+    dataset: ImageDataset | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = False,
+    resume: str | os.PathLike | None = None,
+) -> GANTrainer:
+    """The trained GAN of ``recipe``: from the model cache when that recipe was
+    trained before (with the same code), else trained now and cached, like every
+    cached run (:func:`~modules.experiments.workers.trained`); a cache file that
+    cannot be used is trained anew.  ``callbacks`` watch the training, or say again
+    what they said when the run comes from the cache.
+
+    ``resume`` (a checkpoint of :func:`save_gan`) goes on from that checkpoint to
+    ``recipe.steps``; under ``torchrun`` the run is always trained, on every process.
+    Both write their result to the cache."""
     dataset = dataset if dataset is not None else recipe.load_data()
-    (trainer,) = trained("gan", [recipe], build_gan, workers=1, device=device, dataset=dataset)
+    if resume is None and not distributed.enabled():
+        (trainer,) = trained("gan", [recipe], build_gan, workers=1, device=device, dataset=dataset, callbacks=callbacks, progress=progress)
+        return trainer
+    trainer = build_gan(recipe, dataset, device=device, callbacks=callbacks, progress=progress)
+    if resume is not None:
+        trainer.load_checkpoint(resume)
+        print(f"resumed from {resume} at step {trainer.epoch}")
+    trainer.fit(max(0, recipe.steps - trainer.epoch))
+    cache_gan(trainer, recipe)  # under torchrun, rank 0 writes it
     return trainer
 
 

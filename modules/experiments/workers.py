@@ -43,7 +43,13 @@ def trained(
     ``build(recipe, device=device, **build_args)`` makes an untrained trainer; a run
     made here trains it (with ``build_args``' callbacks and progress bar), a run
     made in a worker trains ``build(recipe, device="cpu")`` and is loaded into one.
+    A run loaded from the cache gives its callbacks back what they kept while it
+    trained, and they say again what they said then
+    (:meth:`~modules.game.history.Callback.replay`).
     """
+    if build_args.get("callbacks") and len(recipes) > 1:
+        raise ValueError("callbacks watch one run: give them to trained() with one recipe")
+
     def run(recipe: Any) -> GANTrainer:
         trainer = build(recipe, device=device, **build_args)
         trainer.fit()
@@ -54,9 +60,12 @@ def trained(
             return None
         trainer = build(recipe, device=device, **build_args)
         try:
-            trainer.load_checkpoint(path)
+            trainer.load_checkpoint(path, callbacks=True)
         except CheckpointError:
             return None
+        for callback in trainer.callbacks:  # print what the training printed
+            if callable(replay := getattr(callback, "replay", None)):
+                replay(trainer)
         return trainer
 
     return cached_runs(

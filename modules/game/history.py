@@ -41,6 +41,11 @@ class History:
         for key in ("d_loss", "g_loss", "d_real", "d_fake"):
             getattr(self, key).append(record[key])
 
+    def record(self, epoch: int) -> dict[str, float]:
+        """The losses and beliefs recorded at ``epoch``."""
+        i = self.epoch.index(epoch)
+        return {key: getattr(self, key)[i] for key in ("d_loss", "g_loss", "d_real", "d_fake")}
+
     def as_dict(self) -> dict[str, list]:
         data = asdict(self)
         data.pop("snapshots")
@@ -59,6 +64,19 @@ class Callback:
 
     def on_train_end(self, trainer: Trainer) -> None:
         pass
+
+    def state_dict(self) -> Any:
+        """What a checkpoint keeps of this callback (``None``: nothing); data that
+        ``torch.load(..., weights_only=True)`` reads back."""
+        return None
+
+    def load_state_dict(self, state: Any) -> None:
+        """Take back what :meth:`state_dict` gave; raise ``ValueError`` when ``state``
+        is not this callback's (then the run is trained anew)."""
+
+    def replay(self, trainer: Trainer) -> None:
+        """Say again what this callback said while ``trainer`` trained: a run loaded
+        from the model cache prints the lines its training printed."""
 
 
 class EvalEvery(Callback):
@@ -87,6 +105,19 @@ class EvalEvery(Callback):
             self.results.append((epoch, result))
             if self.describe is not None and distributed.is_main_process():
                 print(self.describe(epoch, record, result), flush=True)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"every": self.every, "results": [[epoch, result] for epoch, result in self.results]}
+
+    def load_state_dict(self, state: Any) -> None:
+        if not isinstance(state, dict) or state.get("every") != self.every:
+            raise ValueError(f"no results of an EvalEvery({self.every}) in this checkpoint")
+        self.results = [(int(epoch), result) for epoch, result in state["results"]]
+
+    def replay(self, trainer: Trainer) -> None:
+        if self.describe is not None and distributed.is_main_process():
+            for epoch, result in self.results:
+                print(self.describe(epoch, trainer.history.record(epoch), result), flush=True)
 
 
 

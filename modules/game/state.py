@@ -30,9 +30,9 @@ class Checkpoints:
         """Write the trainer atomically to ``path`` (:func:`save`)."""
         save(self, path, **extra)
 
-    def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
+    def load_checkpoint(self, path: str | os.PathLike, callbacks: bool = False) -> dict[str, Any]:
         """Restore a checkpoint (:func:`load`); one-line errors."""
-        return load(self, path)
+        return load(self, path, callbacks)
 
 
 def _cpu(state: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +58,7 @@ def trainer_state(trainer) -> dict[str, Any]:
         "rng": trainer.rng.get_state(),
         "history": history,
         "config": config,
+        "callbacks": [cb.state_dict() if callable(getattr(cb, "state_dict", None)) else None for cb in trainer.callbacks],
     }
     if hasattr(trainer.game, "state_dict"):
         state["game"] = trainer.game.state_dict()
@@ -75,21 +76,23 @@ def save(trainer, path: str | os.PathLike, **extra: Any) -> None:
     distributed.barrier()
 
 
-def load(trainer, path: str | os.PathLike) -> dict[str, Any]:
+def load(trainer, path: str | os.PathLike, callbacks: bool = False) -> dict[str, Any]:
     """Restore a checkpoint written by :func:`save`; returns its contents.  A missing,
     corrupt, foreign or mismatching file raises :class:`CheckpointError` (one line)
-    and leaves the trainer as it was."""
+    and leaves the trainer as it was.  With ``callbacks``, the trainer's callbacks
+    take back what they kept (the model cache's runs, which then :meth:`replay
+    <modules.game.history.Callback.replay>` it); a file without their state is refused."""
     data = load_checkpoint(path, kind="gan")
     backup = copy.deepcopy(trainer_state(trainer))
     try:
-        _restore(trainer, data, path)
+        _restore(trainer, data, path, callbacks)
     except BaseException:
-        _restore(trainer, backup, path)
+        _restore(trainer, backup, path, callbacks)
         raise
     return data
 
 
-def _restore(trainer, data: dict[str, Any], path: str | os.PathLike) -> None:
+def _restore(trainer, data: dict[str, Any], path: str | os.PathLike, callbacks: bool = False) -> None:
     load_state(trainer.generator, data.get("generator"), "generator", path)
     load_state(trainer.discriminator, data.get("discriminator"), "discriminator", path)
     if trainer.ema is not None:
@@ -107,6 +110,11 @@ def _restore(trainer, data: dict[str, Any], path: str | os.PathLike) -> None:
         trainer.history.weights = [(int(e), dict(state)) for e, state in saved.get("weights", [])]
         if hasattr(trainer.game, "load_state_dict"):
             trainer.game.load_state_dict(data["game"])
+        if callbacks:
+            saved = data.get("callbacks") or []
+            for i, cb in enumerate(trainer.callbacks):
+                if callable(getattr(cb, "state_dict", None)) and cb.state_dict() is not None:
+                    cb.load_state_dict(saved[i] if i < len(saved) else None)
         if distributed.enabled():
             states = data.get("rng_ranks")
             if states is not None and len(states) == distributed.world_size():
