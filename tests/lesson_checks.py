@@ -315,7 +315,7 @@ def constants(script: str) -> dict:
     return values
 
 
-def recipe_presets(script: str) -> dict[str, dict]:
+def recipe_presets(script: str, prefix: str = "") -> dict[str, dict]:
     """``{"full": settings, "docs": settings}``: the recipe settings a script's flags
     take in each preset, by the recipe's field names.  A script exposes them with one
     ``recipe_flags(Recipe, name=CONSTANT, ...)`` call: each keyword names a setting and
@@ -325,24 +325,32 @@ def recipe_presets(script: str) -> dict[str, dict]:
     with a recipe kept in ``modules`` without a hand-written table of names."""
     values = constants(script)
     tree = ast.parse(read(script_path(script)))
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "recipe_flags"]
-    assert len(calls) == 1, f"{script}.py makes its recipe's flags in {len(calls)} places, expected one"
+
+    def prefix_of(call: ast.Call) -> str:
+        return next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "prefix"), "")
+
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "recipe_flags" and prefix_of(n) == prefix]
+    assert len(calls) == 1, f"{script}.py makes its {prefix or 'recipe'}'s flags in {len(calls)} places, expected one"
     full = {}
     for keyword in calls[0].keywords:
+        if keyword.arg in ("helps", "prefix"):
+            continue
         value = values[keyword.value.id] if isinstance(keyword.value, ast.Name) else ast.literal_eval(keyword.value)
         if keyword.arg == "fixed":  # settings the script does not expose
             full.update(value)
-        elif keyword.arg not in ("helps", "prefix"):
+        else:
             full[keyword.arg] = value
     full["seed"] = values["SEED"]
-    docs = {**full, **{k: v for k, v in values["DOCS_PRESET"].items() if k in full}}
+    flag = lambda name: f"{prefix}_{name}" if prefix else name  # noqa: E731
+    docs = {**full, **{k: values["DOCS_PRESET"][flag(k)] for k in full if flag(k) in values["DOCS_PRESET"]}}
     return {"full": full, "docs": docs}
 
 
-def script_recipes(script: str, recipe_type: type) -> dict[str, Any]:
+def script_recipes(script: str, recipe_type: type, prefix: str = "") -> dict[str, Any]:
     """``{"full": recipe, "docs": recipe}``: the recipe a script's flags describe in
-    each preset (:func:`recipe_presets`), the recipe's defaults for the rest."""
-    return {preset: recipe_type(**values) for preset, values in recipe_presets(script).items()}
+    each preset (:func:`recipe_presets`; ``prefix`` picks one of two), the recipe's
+    defaults for the rest."""
+    return {preset: recipe_type(**values) for preset, values in recipe_presets(script, prefix).items()}
 
 
 # --------------------------------------------------------------------------------------

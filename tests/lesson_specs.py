@@ -272,7 +272,7 @@ LESSONS = (
             "--repeats", "--blur", "--noise", "--seed",
         ),
         include_targets=frozenset({
-            "/gallery/12_1_7_evaluating_gans/gan_metrics.py", "/modules/evaluation/feature_metrics.py", "/modules/game/loop.py",
+            "/gallery/12_1_7_evaluating_gans/gan_metrics.py", "/modules/evaluation/feature_metrics.py", "/modules/game/sampling.py",
         }),
     ),
     Lesson(

@@ -27,7 +27,7 @@ import re
 import pytest
 
 from course import ROOT, run_script
-from lesson_checks import calls_with, constants, one_line, section, writes_line
+from lesson_checks import assignments, calls_with, constants, one_line, script_recipes, section, writes_line
 
 LESSON = ROOT / "docs" / "12_1_5_stabilizing_training.rst"
 DOCS = ("--preset", "docs")
@@ -180,8 +180,11 @@ def test_mode_collapse_adds_its_fixes_to_this_baseline():
     assert (their_docs["ring_steps"], their_docs["ring_lr"]) == (docs["steps"], docs["lr"]) == (2000, 2e-3)
     assert theirs["RING_BATCH_SIZE"] == mine["BATCH_SIZE"] == 128 and theirs["SEED"] == mine["SEED"] == 0
     assert "ring_batch_size" not in their_docs and "batch_size" not in docs
-    ring = {"target": '"ring"', "steps": "args.ring_steps", "batch_size": "args.ring_batch_size", "lr": "args.ring_lr", "seed": "args.seed"}
-    assert calls_with("mode_collapse", "ToyRecipe", **ring)
+    from modules.experiments.toy2d import ToyRecipe
+
+    ring, baseline = script_recipes("mode_collapse", ToyRecipe, prefix="ring")["docs"], script_recipes("stabilization", ToyRecipe)["docs"]
+    assert ring == baseline == ToyRecipe(target="ring", steps=2000, batch_size=128, lr=2e-3, seed=0)
+    assert assignments("stabilization")["baseline"] == ["args.recipe"] and assignments("mode_collapse")["ring"] == ["args.ring_recipe"]
     assert calls_with("mode_collapse", "replace", "base", tricks="(fix,)")  # each fix alone on the ring's recipe
     assert calls_with("stabilization", "replace", "baseline", tricks="(name,)")  # each trick alone on the baseline
     assert "the ring, 2,000 steps, batches of 128, learning rate 2e-3 decaying linearly to zero, seed 0" in one_line(lesson_text())

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from course import ROOT
-from lesson_checks import calls_with, constants, names_used, one_line, string_constants
+from lesson_checks import assignments, calls_with, constants, names_used, one_line, script_recipes, string_constants
 
 LESSON = ROOT / "docs" / "12_1_6_mode_collapse.rst"
 
@@ -159,8 +159,11 @@ def test_lesson_states_the_docs_preset_it_shows():
     assert (values["RING_BATCH_SIZE"], values["GRID_BATCH_SIZE"]) == (128, 256)
     assert (values["RING_STEPS"], values["GRID_STEPS"]) == (6000, 16000)
     assert (values["RING_LR"], values["GRID_LR"]) == (1e-3, 1e-3)
-    grid = {"target": '"grid"', "steps": "args.grid_steps", "batch_size": "args.grid_batch_size", "lr": "args.grid_lr", "seed": "args.seed"}
-    assert calls_with("mode_collapse", "ToyRecipe", **grid)
+    from modules.experiments.toy2d import ToyRecipe
+
+    grid = script_recipes("mode_collapse", ToyRecipe, prefix="grid")
+    assert grid["docs"] == ToyRecipe(target="grid", steps=6000, batch_size=128, lr=1.5e-3, seed=0)
+    assert grid["full"] == ToyRecipe(target="grid", steps=16000, batch_size=256, lr=1e-3, seed=0)
     assert docs["grid_steps"] == 3 * docs["ring_steps"]  # "three times as many steps"
     text = one_line(lesson_text())
     assert "docs preset: ring of 8, 2,000 generator steps, batches of 128, learning rate 2e-3" in text
@@ -176,13 +179,14 @@ def test_the_ring_run_is_lesson_12_1_5s_baseline():
     are the same recipe, and in the full presets too.  Concept 3 and Exercise 5 say
     that training_monitor.py watches the same recipe "for 3,000 steps at learning rate
     1e-3": its baseline recipe is the same, only its docs preset's budget differs."""
-    ring = {"target": '"ring"', "steps": "args.ring_steps", "batch_size": "args.ring_batch_size", "lr": "args.ring_lr", "seed": "args.seed"}
-    assert calls_with("mode_collapse", "ToyRecipe", **ring)
+    from modules.experiments.toy2d import ToyRecipe
+
+    ring = script_recipes("mode_collapse", ToyRecipe, prefix="ring")
     assert calls_with("mode_collapse", "replace", "base", tricks="(fix,)")
     mine = constants("mode_collapse")
-    baseline = {"target": "args.target", "steps": "args.steps", "batch_size": "args.batch_size", "lr": "args.lr", "seed": "args.seed"}
     for name in ("training_monitor", "stabilization"):
-        assert calls_with(name, "ToyRecipe", **baseline), f"{name}.py builds no baseline recipe from its flags"
+        assert assignments(name)["baseline"] == ["args.recipe"], f"{name}.py's baseline is not the recipe its flags describe"
+        assert script_recipes(name, ToyRecipe)["full"] == ring["full"]
         theirs = constants(name)
         assert theirs["TARGET"] == "ring" and theirs["BATCH_SIZE"] == mine["RING_BATCH_SIZE"] == 128
         assert theirs["SEED"] == mine["SEED"] == 0

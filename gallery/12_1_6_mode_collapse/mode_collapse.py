@@ -97,7 +97,8 @@ def with_fix(base: ToyRecipe, fix: str) -> ToyRecipe:
 # In the full preset the ring runs are the very recipes ``stabilization.py`` (lesson
 # 12.1.5) trains, so after that script they come from the model cache.
 
-ring, grid = args.ring_recipe, args.grid_recipe
+ring = args.ring_recipe  # the recipes the --ring-* and --grid-* flags describe
+grid = args.grid_recipe
 runs = toy_runs_or_exit(
     lambda: {
         ("ring", "vanilla"): ring,
