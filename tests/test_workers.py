@@ -122,6 +122,10 @@ def test_a_cached_run_gives_its_callbacks_back_what_they_kept_and_they_say_it_ag
     assert calls == [2, 3]  # loaded: nothing trained or measured again
     assert capsys.readouterr().out == trained_lines
     assert second_watch.results == first_watch.results and second.history.g_loss == first.history.g_loss
+    # the same interval but another measurement: measured anew, so trained anew
+    changed = EvalEvery(2, lambda t: t.epoch, lambda step, record, result: f"now {step}")
+    trained("pix2pix", [TINY], build_pix2pix, callbacks=[changed])
+    assert changed.results == [(2, 2), (3, 3)] and capsys.readouterr().out == "now 2\nnow 3\n"
     # a file written without this callback's results (by a plain run) is trained anew, then kept
     other = EvalEvery(3, lambda t: t.epoch, lambda step, record, result: f"at {step}")
     (third,) = trained("pix2pix", [TINY], build_pix2pix, callbacks=[other])

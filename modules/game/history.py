@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -107,11 +108,13 @@ class EvalEvery(Callback):
                 print(self.describe(epoch, record, result), flush=True)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"every": self.every, "results": [[epoch, result] for epoch, result in self.results]}
+        return {"every": self.every, "evaluate": code_fingerprint(self.evaluate), "results": [[epoch, result] for epoch, result in self.results]}
 
     def load_state_dict(self, state: Any) -> None:
-        if not isinstance(state, dict) or state.get("every") != self.every:
-            raise ValueError(f"no results of an EvalEvery({self.every}) in this checkpoint")
+        """Take back the results of an EvalEvery with the same interval and the same
+        ``evaluate`` code (a changed measurement is measured anew)."""
+        if not isinstance(state, dict) or (state.get("every"), state.get("evaluate")) != (self.every, code_fingerprint(self.evaluate)):
+            raise ValueError(f"no results of this EvalEvery({self.every}) in this checkpoint")
         self.results = [(int(epoch), result) for epoch, result in state["results"]]
 
     def replay(self, trainer: Trainer) -> None:
@@ -119,6 +122,19 @@ class EvalEvery(Callback):
             for epoch, result in self.results:
                 print(self.describe(epoch, trainer.history.record(epoch), result), flush=True)
 
+
+
+def code_fingerprint(function: Callable[..., Any]) -> str:
+    """A hash of what ``function`` computes: its bytecode, constants and names
+    (nested functions included), not where it stands in its file, so a comment
+    above it does not change it."""
+
+    def parts(code: Any) -> Any:
+        consts = tuple(parts(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts)
+        return code.co_code, consts, code.co_names, code.co_varnames
+
+    code = getattr(function, "__code__", None)
+    return hashlib.sha256(repr(parts(code) if code is not None else repr(function)).encode()).hexdigest()[:16]
 
 
 class ProgressBar(Callback):
