@@ -170,11 +170,8 @@ class RecipeSlot:
 
     @property
     def key(self) -> tuple[type, str, tuple[tuple[str, Any], ...]]:
+        """What the flags of one recipe share: its type, prefix and fixed settings."""
         return self.recipe_type, self.prefix, self.fixed
-
-    @property
-    def attribute(self) -> str:
-        return f"{self.prefix}_recipe" if self.prefix else "recipe"
 
 
 @dataclass(frozen=True)
@@ -268,7 +265,7 @@ def _recipes(options: Sequence[Option], values: Mapping[str, Any], prog: str) ->
         if "seed" in {f.name for f in dataclasses.fields(recipe_type)}:
             given.setdefault("seed", values["seed"])
         try:
-            recipes[RecipeSlot(recipe_type, "", prefix).attribute] = recipe_type(**given, **dict(fixed))
+            recipes[f"{prefix}_recipe" if prefix else "recipe"] = recipe_type(**given, **dict(fixed))
         except ValueError as err:
             fail(str(err), prog)
     return recipes
