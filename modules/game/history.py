@@ -123,7 +123,6 @@ class EvalEvery(Callback):
                 print(self.describe(epoch, trainer.history.record(epoch), result), flush=True)
 
 
-
 def code_fingerprint(function: Callable[..., Any]) -> str:
     """A hash of what ``function`` computes: its bytecode, constants and names
     (nested functions included), not where it stands in its file, so a comment
