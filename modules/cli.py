@@ -38,6 +38,7 @@ from modules.networks.dcgan import check_image_size
 from modules.game.history import History
 from modules.game.loop import GANTrainer
 from modules.game.runtime import TrainingDiverged, resolve_device
+from modules.game.state import fit_or_load
 
 __all__ = [
     "Option",
@@ -381,6 +382,12 @@ def or_exit(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise SystemExit(DIVERGED) from None
 
 
-def train_or_exit(trainer: GANTrainer, num_epochs: int | None = None) -> History:
-    """``trainer.fit(num_epochs)`` under :func:`or_exit`."""
+def train_or_exit(trainer: GANTrainer, num_epochs: int | None = None, cache: str | None = None) -> History:
+    """``trainer.fit(num_epochs)`` under :func:`or_exit`.  With ``cache`` (the script's
+    name), the whole training goes through the model cache instead
+    (:func:`~modules.game.state.fit_or_load`): a run trained before is loaded."""
+    if cache is not None:
+        if num_epochs is not None:
+            raise ValueError("train_or_exit: the model cache keeps whole trainings; give num_epochs or cache, not both")
+        return or_exit(fit_or_load, trainer, cache)
     return or_exit(trainer.fit, num_epochs)

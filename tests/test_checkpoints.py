@@ -651,3 +651,35 @@ def test_pretrained_gan_retrains_from_scratch_after_a_half_loadable_cache_file(
     retrained = pretrained_gan(TINY_RECIPE, dataset=digits8)
     assert retrained.epoch == TINY_RECIPE.steps
     assert_equal_nested(retrained.generator.state_dict(), clean.generator.state_dict())
+
+
+# -- a trainer a script built itself, through the model cache (train_or_exit(cache=...)) --
+def test_fit_or_load_trains_once_then_loads_the_same_run(tmp_path, monkeypatch):
+    from modules.game.history import EvalEvery
+    from modules.game.state import fit_or_load
+
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path))
+    said = []
+    measure = lambda trainer: trainer.sample(50, generator=torch.Generator().manual_seed(5)).mean().item()  # noqa: E731
+    tracker = lambda: EvalEvery(5, measure, lambda epoch, record, value: said.append(value) or f"{epoch} {value}")  # noqa: E731
+
+    first = make_trainer()
+    first.callbacks = [tracker()]
+    trained = fit_or_load(first, "tiny")
+    assert first.epoch == 10 and len(trained.d_loss) == 10 and len(list(tmp_path.glob("trainer-*.pt"))) == 1
+
+    again = make_trainer()
+    again.callbacks = [tracker()]
+    monkeypatch.setattr(again, "fit", lambda *a, **k: pytest.fail("a cached run trained again"))
+    loaded = fit_or_load(again, "tiny")
+    assert loaded.d_loss == trained.d_loss and again.callbacks[0].results == first.callbacks[0].results
+    assert said[2:] == said[:2]  # the replay says again what the training said
+    for a, b in zip(first.generator.state_dict().values(), again.generator.state_dict().values()):
+        assert torch.equal(a, b)
+
+    other = make_trainer(init_seed=1)  # other initial weights: another run
+    fit_or_load(other, "tiny")
+    assert len(list(tmp_path.glob("trainer-*.pt"))) == 2
+    longer = make_trainer(num_epochs=12)  # another config: another run
+    fit_or_load(longer, "tiny")
+    assert longer.epoch == 12 and len(list(tmp_path.glob("trainer-*.pt"))) == 3

@@ -145,7 +145,7 @@ def describe(epoch, record, stats):
 
 tracker = EvalEvery(max(1, args.epochs // 16), measure, describe)
 trainer = GANTrainer(generator, discriminator, target, functools.partial(normal_noise, dim=1), config, callbacks=[tracker])
-history = train_or_exit(trainer)
+history = train_or_exit(trainer, cache="gan_architecture")
 
 reached = first_epoch_within(tracker.results, args.data_mean, args.data_stddev, tolerance=0.1)
 print(f"mean and std within 0.1 of the target from epoch {reached} on" if reached else "mean and std not within 0.1 of the target at the end")

@@ -117,7 +117,7 @@ config = TrainConfig(
     progress=args.progress,
 )
 trainer = GANTrainer(generator, discriminator, real_data, functools.partial(normal_noise, dim=args.latent_dim), config)
-history = train_or_exit(trainer)
+history = train_or_exit(trainer, cache="gan_patterns")
 for start in range(0, args.epochs, report_every):
     end = min(args.epochs, start + report_every)
     d_loss = sum(history.d_loss[start:end]) / (end - start)

@@ -5,17 +5,20 @@ exactly where training stopped, written atomically and read with ``weights_only=
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
-from dataclasses import asdict
+import re
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 
 from modules.game import distributed
 from modules.game.history import History
+from modules.game.runs import cached_runs
 from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
-__all__ = ["Checkpoints", "trainer_state", "save", "load"]
+__all__ = ["Checkpoints", "trainer_state", "save", "load", "fit_or_load", "trainer_digest"]
 
 HISTORY_KEYS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake")
 
@@ -123,3 +126,73 @@ def _restore(trainer, data: dict[str, Any], path: str | os.PathLike, callbacks: 
                 trainer.rng.manual_seed(distributed.rank_seed(trainer.config.seed + trainer.epoch))
     except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
+
+
+# --------------------------------------------------------------------------------------
+# A trainer a script built itself, trained once and then loaded from the model cache
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BuiltTrainer:
+    """The model cache's name for a trainer that a script built itself rather than
+    from a recipe: the script's name and :func:`trainer_digest`."""
+
+    script: str
+    digest: str
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # in the repr of a function or an object
+
+
+def trainer_digest(trainer) -> str:
+    """A hash of everything that decides how ``trainer`` trains: both players'
+    architectures and *initial weights* (so the seed and whatever the script drew
+    before building them count), the config, the real and the noise sampler, the
+    objective, the game, the tricks and the optimisers' settings.  The samplers count
+    by their ``repr``: a frozen dataclass (:class:`~modules.data.synthetic.GaussianTarget`)
+    or a ``functools.partial`` of a function names what it draws.  The progress bar's
+    settings do not count: they change what a terminal shows, not the run."""
+    digest = hashlib.sha256()
+
+    def text(value: Any) -> None:
+        digest.update(_ADDRESS.sub("", repr(value)).encode())
+
+    for net in (distributed.unwrap(trainer.generator), distributed.unwrap(trainer.discriminator)):
+        text(net)
+        for name, tensor in net.state_dict().items():
+            text(name)
+            digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    settings = {k: v for k, v in asdict(trainer.config).items() if k not in ("progress", "progress_unit")}  # display only
+    for part in (settings, trainer.real_sampler, trainer.noise_sampler, trainer.objective,
+                 trainer.game, trainer.tricks, trainer.opt_d.defaults, trainer.opt_g.defaults):
+        text(part)
+    return digest.hexdigest()[:20]
+
+
+def fit_or_load(trainer, script: str) -> History:
+    """``trainer.fit()`` for a trainer that ``script`` built itself, through the model
+    cache (:func:`~modules.game.runs.cached_runs`): when the same training
+    (:func:`trainer_digest`, and the package's code) was done before, the trainer
+    is loaded from its file instead, and its callbacks say again what they said
+    while it trained.  Returns the history."""
+
+    def run(_: BuiltTrainer):
+        trainer.fit()
+        return trainer
+
+    def load_cached(_: BuiltTrainer, path):
+        if not path.is_file():
+            return None
+        try:
+            trainer.load_checkpoint(path, callbacks=True)
+        except CheckpointError:
+            return None
+        for callback in trainer.callbacks:
+            if callable(replay := getattr(callback, "replay", None)):
+                replay(trainer)
+        return trainer
+
+    def save_run(_, key: BuiltTrainer, path) -> None:
+        save(trainer, path, recipe=asdict(key))
+
+    cached_runs("trainer", [BuiltTrainer(script, trainer_digest(trainer))], run, save_run, load_cached, workers=1)
+    return trainer.history
