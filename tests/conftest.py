@@ -1,4 +1,4 @@
-"""The tests' fixtures: lesson scripts run once per argument list, the site built once.
+"""The tests' fixtures: the site built once, one PyTorch thread for tiny networks.
 
 The plain helpers they use (paths, :func:`~course.run_script`, the site's build) live
 in ``course.py``; import those from there, not from this file."""
@@ -16,7 +16,7 @@ import pytest
 # as pytest shows a test's own.
 pytest.register_assert_rewrite("lesson_checks", "course")
 
-from course import Run, Site, git_status, make, no_network_env, run_script  # noqa: E402
+from course import Site, git_status, make, no_network_env  # noqa: E402
 
 
 @pytest.fixture
@@ -26,21 +26,6 @@ def one_thread():
 
     with torch_threads(1):
         yield
-
-
-@pytest.fixture(scope="session")
-def script_run():
-    """``script_run(name, *args)``: memoised :func:`run_script`, so a quality gate and
-    the prose check that quotes its output share one training run."""
-    cache: dict[tuple, Run] = {}
-
-    def get(name: str, *args: str) -> Run:
-        key = (name, *args)
-        if key not in cache:
-            cache[key] = run_script(name, *args)
-        return cache[key]
-
-    return get
 
 
 @pytest.fixture(scope="session")

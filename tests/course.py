@@ -5,11 +5,19 @@ module or helper module (``lesson_checks.py``) can import them."""
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
+import io
+import html as html_text
 import os
+import random
+import re
+import runpy
 import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +115,68 @@ class Site:
     def results(self) -> Path:
         """What the scripts recorded during this build (``modules.storage.results``)."""
         return self.html.parent / "results"
+
+
+def run_script_here(name: str, *args: str, env: dict[str, str] | None = None) -> Run:
+    """:func:`run_script`, but in this process (``runpy``): for the many checks that a
+    script refuses bad input with one line before it trains, each of which would
+    otherwise pay a fresh interpreter's imports (torch, matplotlib: several seconds).
+    The script gets the same command line, folder and environment; its exit status
+    comes from its ``SystemExit`` (an uncaught exception prints its traceback to the
+    captured stderr and gives 1, as Python does); what it writes to ``sys.stdout`` and
+    ``sys.stderr`` is captured.  The random-number states, PyTorch's thread count,
+    the environment, the folder and ``sys.argv`` are restored afterwards.  Keep at
+    least one real :func:`run_script` check of each script's bad input as well."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import torch
+
+    path = script_path(name)
+    out, err = io.StringIO(), io.StringIO()
+    saved = (dict(os.environ), sys.argv[:], os.getcwd(), sys.path[:], torch.get_rng_state(), random.getstate(), np.random.get_state(), torch.get_num_threads())
+    os.environ.update({"MPLBACKEND": "Agg", "GAN_COURSE_CACHE": str(MODEL_CACHE), **(env or {})})
+    sys.argv, code = [path.name, *args], 0
+    os.chdir(path.parent)
+    sys.path.insert(0, str(path.parent))
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                runpy.run_path(str(path), run_name="__main__")
+            except SystemExit as exit_:
+                if isinstance(exit_.code, str):  # sys.exit("message"): Python prints it, status 1
+                    print(exit_.code, file=sys.stderr)
+                code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+            except Exception:  # noqa: BLE001 -- reported as the interpreter would
+                traceback.print_exc()
+                code = 1
+    finally:
+        environ, sys.argv, folder, sys.path, torch_rng, py_rng, np_rng, threads = saved
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(folder)
+        torch.set_rng_state(torch_rng)
+        random.setstate(py_rng)
+        np.random.set_state(np_rng)
+        torch.set_num_threads(threads)
+        plt.close("all")
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@functools.cache
+def script_help(name: str) -> Run:
+    """``<name>.py --help``, run once per test session (every script pays its imports,
+    several seconds, for each run)."""
+    return run_script(name, "--help")
+
+
+SCRIPT_OUT = re.compile(r'<div class="sphx-glr-script-out highlight-none notranslate"><div class="highlight"><pre>(.*?)</pre>', re.S)
+
+
+def printed_lines(site_html: Path, script: str) -> list[str]:
+    """Every line ``script`` printed in a site build, from its example page."""
+    pages = list((site_html / "auto_examples").glob(f"*/{script}.html"))
+    assert len(pages) == 1, f"no single example page for {script}.py: {pages}"
+    lines: list[str] = []
+    for block in SCRIPT_OUT.findall(pages[0].read_text(encoding="utf-8")):
+        lines += html_text.unescape(re.sub(r"<[^>]+>", "", block)).rstrip("\n").splitlines()
+    return lines

@@ -30,7 +30,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from course import GALLERY, ROOT, run_script, script_path
+from course import GALLERY, ROOT, run_script, script_path, script_help
 
 FIGURE = re.compile(r"^\s*\.\.\s+figure::\s+/auto_examples/(\w+)/images/named/(\w+)-(\w+)\.png\s*$", re.M)
 ANIMATION = re.compile(r"^\s*:file:\s+\.\./auto_examples/(\w+)/images/named/(\w+)-(\w+)\.html\s*$", re.M)
@@ -172,7 +172,7 @@ def help_texts(scripts: Iterable[str]) -> dict[str, str]:
     """``script --help`` of each script (which must succeed)."""
     helps = {}
     for script in scripts:
-        run = run_script(script, "--help")
+        run = script_help(script)
         assert run.returncode == 0, run.stderr
         helps[script] = run.stdout
     return helps

@@ -17,12 +17,11 @@ import pytest
 
 from modules.storage.results import load_script_results
 
-from course import ROOT
+from course import ROOT, printed_lines
 
 LESSONS = sorted((ROOT / "docs").glob("12_1_*.rst"))
 OUTPUT_BLOCK = re.compile(r'<div class="expected-output output--(\w+)[^"]*"><div class="highlight"><pre>(.*?)</pre>', re.S)
 RESULT = re.compile(r'<span class="course-result result--(\w+?)--(\w+)">(.*?)</span>', re.S)
-SCRIPT_OUT = re.compile(r'<div class="sphx-glr-script-out highlight-none notranslate"><div class="highlight"><pre>(.*?)</pre>', re.S)
 
 
 # what Sphinx's smart quotes make of plain ASCII in running text
@@ -42,12 +41,7 @@ def plain(text: str) -> str:
 
 def printed(site_html: Path, script: str) -> list[str]:
     """Every line ``script`` printed in the build, from its example page."""
-    pages = list((site_html / "auto_examples").glob(f"*/{script}.html"))
-    assert len(pages) == 1, f"no single example page for {script}.py: {pages}"
-    lines: list[str] = []
-    for block in SCRIPT_OUT.findall(pages[0].read_text(encoding="utf-8")):
-        lines += text_of(block).rstrip("\n").splitlines()
-    return lines
+    return printed_lines(site_html, script)
 
 
 def is_subsequence(shown: list[str], lines: list[str]) -> bool:

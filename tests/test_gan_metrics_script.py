@@ -15,7 +15,7 @@ import torch
 import modules.evaluation.feature_metrics
 import modules.experiments.dcgan
 from lesson_checks import recipe_presets
-from course import run_script, script_path
+from course import run_script_here, script_path
 from modules.data.synthetic import GaussianTarget, normal_noise
 from modules.evaluation.feature_metrics import generated_images
 from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS, build_gan
@@ -168,7 +168,7 @@ def test_gan_metrics_evaluates_the_lessons_presets(monkeypatch, preset):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, words):
-    run = run_script("gan_metrics", *DOCS, *args, timeout=180)
+    run = run_script_here("gan_metrics", *DOCS, *args)
     assert run.returncode == 2, (run.returncode, run.stderr[-800:])
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr

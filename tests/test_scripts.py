@@ -20,7 +20,7 @@ import pytest
 import torch
 from torch import nn
 
-from course import ROOT, run_script
+from course import ROOT, run_script, run_script_here, script_help
 from lesson_checks import calls_with, constants, one_line, read, section
 
 LESSON = ROOT / "docs" / "12_1_1_gan_architecture.rst"
@@ -221,7 +221,7 @@ def assert_one_line_error(run, status=2):
 @pytest.mark.parametrize("script", ["gan_architecture", "gan_patterns"])
 @pytest.mark.parametrize("bad", BAD_INPUT, ids=[" ".join(b) for b in BAD_INPUT])
 def test_bad_input_exits_2_with_one_line(script, bad):
-    run = run_script(script, "--preset", "docs", *bad)
+    run = run_script_here(script, "--preset", "docs", *bad)
     assert_one_line_error(run)
     assert run.stderr.startswith(f"{script}.py: error: ")
     assert run.stdout == ""  # rejected before anything ran
@@ -252,7 +252,7 @@ def test_diverging_run_stops_with_one_line(script):
 
 @pytest.mark.parametrize("script", ["gan_architecture", "gan_patterns"])
 def test_help_lists_the_exercise_flags(script):
-    run = run_script(script, "--help")
+    run = script_help(script)
     assert run.returncode == 0
     for flag in ("--preset", "--lr", "--d-steps", "--g-steps", "--epochs", "--seed", "--device"):
         assert flag in run.stdout

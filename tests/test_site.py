@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from course import ROOT, blocked_requests, git_status, make, no_network_env
+from course import LESSON_SCRIPTS, ROOT, blocked_requests, git_status, make, no_network_env, printed_lines
+from modules.storage.results import load_script_results
 
 pytestmark = pytest.mark.slow
 
@@ -322,6 +323,13 @@ def test_two_builds_draw_identical_figures(site, tmp_path):
     assert len(first) > 100 and sorted(first) == sorted(second)
     differ = [name for name in first if first[name].shape != second[name].shape or not np.array_equal(first[name], second[name])]
     assert not differ, f"{len(differ)} of {len(first)} figures differ between two builds: {differ[:10]}"
+    # ...and every script printed and recorded the same: what a page quotes does not
+    # depend on whether the build trained a model or loaded it from the cache
+    scripts = [path.stem for path in LESSON_SCRIPTS]
+    printed_differ = [s for s in scripts if printed_lines(site.html, s) != printed_lines(tmp_path / "html", s)]
+    assert not printed_differ, f"printed differently when loaded from the cache: {printed_differ}"
+    records_differ = [s for s in scripts if load_script_results(s, site.results) != load_script_results(s, tmp_path / "results")]
+    assert not records_differ, f"recorded differently when loaded from the cache: {records_differ}"
     assert git_status() == site.git_before
 
 

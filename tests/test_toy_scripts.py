@@ -1,7 +1,6 @@
 """Quality gates and bad input for the 2-D scripts of lessons 12.1.4 to 12.1.6.
 
-The docs-preset runs are shared (``script_run``) with the lessons' claims tests, and the
-toy runs themselves with each other through the session's model cache.
+The toy runs share trained models with each other through the session's model cache.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from course import run_script
+from course import run_script, run_script_here
 
 DOCS = ("--preset", "docs")
 @pytest.mark.slow
@@ -94,12 +93,19 @@ def test_mode_collapse_saves_the_best_grid_fix(tmp_path):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(script, args, words):
-    run = run_script(script, *DOCS, *args, timeout=120)
+    run = run_script_here(script, *DOCS, *args)
     assert run.returncode == 2, (run.returncode, run.stderr[-500:])
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
     for word in words:
         assert word in lines[0], (word, lines[0])
+
+
+def test_bad_input_in_a_fresh_interpreter():
+    """One of the cases above as a student meets it: in a Python process of its own."""
+    run = run_script("gan_losses", *DOCS, "--n-critic", "0")
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "--n-critic" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_trick_that_needs_labels_with_a_score_loss_is_refused():

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from lesson_checks import script_recipes
-from course import run_script
+from course import run_script, run_script_here
 from modules.data.synthetic import normal_noise
 from modules.data.images import load_image_dataset
 from modules.evaluation.feature_metrics import frechet_distance
@@ -238,11 +238,19 @@ def test_docs_critic_is_the_one_the_lesson_describes(digits16):
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(args, expected):
-    run = run_script("wgan_gp", *DOCS, *args)
+    run = run_script_here("wgan_gp", *DOCS, *args)
     assert run.returncode == 2, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
     assert expected in lines[0]
+
+
+@pytest.mark.slow
+def test_bad_flag_in_a_fresh_interpreter():
+    """One of the cases above as a student meets it: in a Python process of its own."""
+    run = run_script("wgan_gp", *DOCS, "--steps", "0")
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "--steps must be >= 1" in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.mark.slow
