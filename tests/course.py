@@ -136,6 +136,9 @@ def run_script_here(name: str, *args: str, env: dict[str, str] | None = None) ->
     saved = (dict(os.environ), sys.argv[:], os.getcwd(), sys.path[:], torch.get_rng_state(), random.getstate(), np.random.get_state(), torch.get_num_threads())
     os.environ.update({"MPLBACKEND": "Agg", "GAN_COURSE_CACHE": str(MODEL_CACHE), **(env or {})})
     sys.argv, code = [path.name, *args], 0
+    # a fresh interpreter has no Jupyter kernel loaded; a test that ran a notebook leaves
+    # ipykernel imported here, and a script in Jupyter ignores flags it does not know
+    kernel = sys.modules.pop("ipykernel", None)
     os.chdir(path.parent)
     sys.path.insert(0, str(path.parent))
     try:
@@ -159,6 +162,8 @@ def run_script_here(name: str, *args: str, env: dict[str, str] | None = None) ->
         np.random.set_state(np_rng)
         torch.set_num_threads(threads)
         plt.close("all")
+        if kernel is not None:
+            sys.modules["ipykernel"] = kernel
     return Run(code, out.getvalue(), err.getvalue())
 
 
