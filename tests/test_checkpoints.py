@@ -683,3 +683,25 @@ def test_fit_or_load_trains_once_then_loads_the_same_run(tmp_path, monkeypatch):
     longer = make_trainer(num_epochs=12)  # another config: another run
     fit_or_load(longer, "tiny")
     assert longer.epoch == 12 and len(list(tmp_path.glob("trainer-*.pt"))) == 3
+
+
+def test_code_fingerprint_is_the_same_in_a_script_and_in_a_notebook_cell():
+    """A script's evaluate function and the same function in a notebook cell (where the
+    module's ``import torch`` is in another cell) count as the same code; a changed
+    body does not.  CPython compiles ``torch.Generator()`` differently in the two, so
+    a fingerprint of the bytecode would tell them apart."""
+    import linecache
+
+    from modules.game.history import code_fingerprint
+
+    body = "def measure(trainer):\n    # a comment\n    return torch.Generator().manual_seed(2).initial_seed() + trainer\n"
+    functions = {}
+    for name, source in (("script", "import torch\n\n" + body), ("cell", body), ("changed", body.replace("(2)", "(3)"))):
+        filename = f"<fingerprint-{name}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # as IPython keeps its cells
+        namespace = {"torch": torch}
+        exec(compile(source, filename, "exec"), namespace)
+        functions[name] = namespace["measure"]
+    assert functions["script"].__code__.co_code != functions["cell"].__code__.co_code  # what made the bytecode differ
+    assert code_fingerprint(functions["script"]) == code_fingerprint(functions["cell"])
+    assert code_fingerprint(functions["changed"]) != code_fingerprint(functions["script"])

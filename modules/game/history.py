@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -124,9 +127,17 @@ class EvalEvery(Callback):
 
 
 def code_fingerprint(function: Callable[..., Any]) -> str:
-    """A hash of what ``function`` computes: its bytecode, constants and names
-    (nested functions included), not where it stands in its file, so a comment
-    above it does not change it."""
+    """A hash of what ``function`` computes: the syntax tree of its source, so neither
+    a comment, nor where it stands in its file, nor the cell of a notebook it was
+    defined in changes it.  (Not its bytecode: CPython compiles ``torch.Generator()``
+    one way when ``import torch`` is in the same module and another way when it is
+    not, so a script and the notebook made from it would differ.)  Without a source
+    (a function built by ``exec``), its bytecode, constants and names."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        return hashlib.sha256(ast.dump(tree).encode()).hexdigest()[:16]
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        pass
 
     def parts(code: Any) -> Any:
         consts = tuple(parts(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts)
