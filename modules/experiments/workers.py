@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from modules.cli import Option, at_least
-from modules.storage.checkpoints import CheckpointError
 from modules.game.loop import GANTrainer
 from modules.game.runs import _resolve, cached_runs
+from modules.game.state import restore_cached
 
 __all__ = ["trained", "workers_option"]
 
@@ -58,15 +58,7 @@ def trained(
     def load(recipe: Any, path: Path) -> GANTrainer | None:
         if not path.is_file():  # nothing cached: build it once, in run (a build can make its data)
             return None
-        trainer = build(recipe, device=device, **build_args)
-        try:
-            trainer.load_checkpoint(path, callbacks=True)
-        except CheckpointError:
-            return None
-        for callback in trainer.callbacks:  # print what the training printed
-            if callable(replay := getattr(callback, "replay", None)):
-                replay(trainer)
-        return trainer
+        return restore_cached(build(recipe, device=device, **build_args), path)
 
     return cached_runs(
         kind, recipes, run, save_trainer, load, workers=workers, device=device,

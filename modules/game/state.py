@@ -18,7 +18,7 @@ from modules.game.history import History
 from modules.game.runs import cached_runs
 from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
-__all__ = ["Checkpoints", "trainer_state", "save", "load", "fit_or_load", "trainer_digest"]
+__all__ = ["Checkpoints", "trainer_state", "save", "load", "restore_cached", "fit_or_load", "trainer_digest"]
 
 HISTORY_KEYS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake")
 
@@ -128,6 +128,20 @@ def _restore(trainer, data: dict[str, Any], path: str | os.PathLike, callbacks: 
         raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
 
 
+def restore_cached(trainer, path: str | os.PathLike):
+    """``trainer`` restored from its model-cache file with its callbacks, which then say
+    again what they said while it trained (:meth:`~modules.game.history.Callback.replay`);
+    ``None`` (the trainer unchanged) when the file cannot be used."""
+    try:
+        trainer.load_checkpoint(path, callbacks=True)
+    except CheckpointError:
+        return None
+    for callback in trainer.callbacks:
+        if callable(replay := getattr(callback, "replay", None)):
+            replay(trainer)
+    return trainer
+
+
 # --------------------------------------------------------------------------------------
 # A trainer a script built itself, trained once and then loaded from the model cache
 # --------------------------------------------------------------------------------------
@@ -180,16 +194,7 @@ def fit_or_load(trainer, script: str) -> History:
         return trainer
 
     def load_cached(_: BuiltTrainer, path):
-        if not path.is_file():
-            return None
-        try:
-            trainer.load_checkpoint(path, callbacks=True)
-        except CheckpointError:
-            return None
-        for callback in trainer.callbacks:
-            if callable(replay := getattr(callback, "replay", None)):
-                replay(trainer)
-        return trainer
+        return restore_cached(trainer, path) if path.is_file() else None
 
     def save_run(_, key: BuiltTrainer, path) -> None:
         save(trainer, path, recipe=asdict(key))
