@@ -177,11 +177,16 @@ def script_help(name: str) -> Run:
 SCRIPT_OUT = re.compile(r'<div class="sphx-glr-script-out highlight-none notranslate"><div class="highlight"><pre>(.*?)</pre>', re.S)
 
 
+def text_of(fragment: str) -> str:
+    """The text of an HTML fragment: tags dropped, entities decoded."""
+    return html_text.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
 def printed_lines(site_html: Path, script: str) -> list[str]:
     """Every line ``script`` printed in a site build, from its example page."""
     pages = list((site_html / "auto_examples").glob(f"*/{script}.html"))
     assert len(pages) == 1, f"no single example page for {script}.py: {pages}"
     lines: list[str] = []
     for block in SCRIPT_OUT.findall(pages[0].read_text(encoding="utf-8")):
-        lines += html_text.unescape(re.sub(r"<[^>]+>", "", block)).rstrip("\n").splitlines()
+        lines += text_of(block).rstrip("\n").splitlines()
     return lines

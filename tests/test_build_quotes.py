@@ -9,15 +9,13 @@
 
 from __future__ import annotations
 
-import html
 import re
-from pathlib import Path
 
 import pytest
 
 from modules.storage.results import load_script_results
 
-from course import ROOT, printed_lines
+from course import ROOT, printed_lines, text_of
 
 LESSONS = sorted((ROOT / "docs").glob("12_1_*.rst"))
 OUTPUT_BLOCK = re.compile(r'<div class="expected-output output--(\w+)[^"]*"><div class="highlight"><pre>(.*?)</pre>', re.S)
@@ -28,20 +26,11 @@ RESULT = re.compile(r'<span class="course-result result--(\w+?)--(\w+)">(.*?)</s
 TYPOGRAPHY = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "---", "\u2013": "--", "\u2026": "..."}
 
 
-def text_of(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
-
-
 def plain(text: str) -> str:
     """``text`` with smart quotes and dashes turned back into ASCII."""
     for typographic, ascii_ in TYPOGRAPHY.items():
         text = text.replace(typographic, ascii_)
     return text
-
-
-def printed(site_html: Path, script: str) -> list[str]:
-    """Every line ``script`` printed in the build, from its example page."""
-    return printed_lines(site_html, script)
 
 
 def is_subsequence(shown: list[str], lines: list[str]) -> bool:
@@ -67,7 +56,7 @@ def test_output_blocks_are_what_the_build_printed(site, lesson):
     for script, body in blocks:
         shown = text_of(body).rstrip("\n").splitlines()
         assert shown and "shown when the site is built" not in body, f"{script}: a placeholder in a full build"
-        assert is_subsequence(shown, printed(site.html, script)), f"{lesson.name} shows lines {script}.py did not print:\n{shown}"
+        assert is_subsequence(shown, printed_lines(site.html, script)), f"{lesson.name} shows lines {script}.py did not print:\n{shown}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
