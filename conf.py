@@ -82,6 +82,8 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "within_subsection_order": "course_build.TrainersFirst",  # *_train.py first: warms the model cache
     "reset_argv": "course_build.reset_argv",  # every script runs with --preset docs
+    # before a script that trains in the background (below), wait for it to finish
+    "reset_modules": ("matplotlib", "course_build.wait_for_background"),
     "image_scrapers": ("course_build.named_figure_scraper",),
     "matplotlib_animations": (True, "jshtml"),  # animations embed their frames, no ffmpeg
     "abort_on_example_error": True,  # a failing script fails the build
@@ -107,6 +109,13 @@ sphinx_gallery_conf = {
         "# %env GAN_COURSE_PRESET=docs"
     ),
 }
+
+# Scripts that train on one CPU thread and start in a second process when the build
+# starts, so that their training uses the core the first lesson's scripts (one thread
+# each) leave idle; the gallery's run of the script then loads the trained model from
+# the model cache (see docs/_ext/course_build.py).  StyleGAN-lite is the longest such
+# run and the last lesson, so it is ready long before the gallery needs it.
+course_background_scripts = ["12_1_9_style_based_generators/stylegan_lite.py"]
 
 html_theme = "sphinx_book_theme"
 html_title = "GAN course"

@@ -34,6 +34,16 @@
   or a partial build with ``GAN_COURSE_EXECUTE``) gets a placeholder instead.
 * ``GAN_COURSE_EXECUTE=<regex>`` (for maintainers): execute only the scripts whose path
   matches, e.g. ``12_1_2``; pages of the others show placeholders.
+* Training on the idle core (``course_background_scripts`` in ``conf.py``): the first
+  lesson's scripts train on one CPU thread, so while they run the second core would
+  idle.  Each script listed there (one that also trains on one thread) starts as a
+  second process when the build starts and trains its runs into the model cache; when
+  sphinx-gallery reaches the script (:func:`wait_for_background`, a ``reset_modules``
+  hook), it waits for that process and then runs the script as usual, which finds its
+  runs in the cache.  The runs are the same either way (same code, settings and thread
+  count); only the build is shorter.  The background process prints nothing to the
+  page and records nothing (its records go to a scratch folder); if it fails, the
+  gallery's run trains the script itself and reports any error.
 
 Both callables are named by string in ``conf.py`` (a function object there would make
 Sphinx warn that the configuration cannot be cached, which ``-W`` turns into an error).
@@ -44,14 +54,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from modules.storage.results import RESULTS_ENV, load_script_results
+
+logger = logging.getLogger(__name__)
 
 NAMED_DIR = "named"
 # matplotlib's JavaScript animation player loads Font Awesome 4 from a CDN for its
@@ -210,6 +226,14 @@ class BuildTimes(SphinxDirective):
                     f"     - {seconds:.1f}",
                 ]
             lines.append("")
+            for script, seconds in background_times():
+                lines += [
+                    f"``{script}`` trained its model in a second process in {seconds:.1f} s, while the "
+                    "first lesson's scripts ran on the other core (see ``course_background_scripts`` in "
+                    "``conf.py``); its row above is its run from the model cache, and the total above "
+                    "does not include those seconds.",
+                    "",
+                ]
         container = nodes.container(classes=["course-build-times"])
         self.state.nested_parse(StringList(lines, source="course-build-times"), self.content_offset, container)
         total = nodes.raw(
@@ -219,6 +243,97 @@ class BuildTimes(SphinxDirective):
             format="html",
         )
         return [container, total]
+
+
+# --------------------------------------------------------------------------------------
+# Scripts that train in a second process while the first lessons run
+# --------------------------------------------------------------------------------------
+class Background:
+    """A lesson script running in a second process: ``python <script> --preset docs``
+    in the script's folder, with this build's model cache, no display, and its records
+    and output kept out of the build (``scratch``)."""
+
+    def __init__(self, script: Path, scratch: Path) -> None:
+        self.script = script
+        self.log = scratch / f"{script.stem}.log"
+        env = {**os.environ, "MPLBACKEND": "Agg", RESULTS_ENV: str(scratch / "results")}
+        root = str(Path(__file__).resolve().parents[2])  # the checkout: the script imports its modules/
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        self.started = time.perf_counter()
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, script.name, *reset_argv(None, None)], cwd=script.parent, env=env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        self.seconds: float | None = None
+        self.returncode: int | None = None
+
+    def wait(self) -> None:
+        """Wait for the process to end; note its time and exit status."""
+        if self.returncode is None:
+            self.returncode = self.process.wait()
+            self.seconds = time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+#: script path -> its Background run, for this build (the gallery runs in this process)
+_BACKGROUND: dict[str, Background] = {}
+
+
+def _start_background(app) -> None:
+    """When the build starts: the scripts of ``course_background_scripts`` that this
+    build executes start training in second processes."""
+    _stop_background(app, None)
+    if not _executes_scripts(app) or not app.config.course_background_scripts:
+        return
+    pattern = app.config.sphinx_gallery_conf.get("filename_pattern", r"\.py$")
+    scripts = [(Path(app.srcdir) / "gallery" / name).resolve() for name in app.config.course_background_scripts]
+    for name, script in zip(app.config.course_background_scripts, scripts):
+        if not script.is_file():
+            raise FileNotFoundError(f"course_background_scripts names {name}, but there is no gallery/{name}")
+    scripts = [s for s in scripts if re.search(pattern, str(s))]  # a partial build (GAN_COURSE_EXECUTE) may leave some out
+    if scripts:
+        app.course_background_scratch = scratch = Path(tempfile.mkdtemp(prefix="course-background-"))
+        for script in scripts:
+            _BACKGROUND[str(script)] = Background(script, scratch)
+
+
+def wait_for_background(gallery_conf, fname, when):
+    """sphinx-gallery's ``reset_modules`` hook: before the gallery runs a script that is
+    training in the background, wait for that process to end."""
+    if when != "before":
+        return
+    run = next((r for path, r in _BACKGROUND.items() if Path(path).name == Path(fname).name), None)
+    if run is not None and run.returncode is None:
+        run.wait()
+        if run.returncode == 0:
+            logger.info(f"{run.script.name} trained in a second process in {run.seconds:.1f} s")
+        else:
+            lines = [line for line in run.log.read_text(errors="replace").splitlines() if line.strip()]
+            logger.info(
+                f"{run.script.name} failed in its second process (exit status {run.returncode}: "
+                f"{lines[-1] if lines else 'no output'}); the gallery's run trains it"
+            )
+
+
+def background_times() -> list[tuple[str, float]]:
+    """``(script, seconds)`` of the scripts of this build that trained in the background."""
+    return [(run.script.name, run.seconds) for run in _BACKGROUND.values() if run.seconds is not None and run.returncode == 0]
+
+
+def _stop_background(app, exception) -> None:
+    """At the end of a build (or the start of the next): no background process outlives it."""
+    for run in _BACKGROUND.values():
+        run.stop()
+    _BACKGROUND.clear()
+    scratch = getattr(app, "course_background_scratch", None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+        app.course_background_scratch = None
 
 
 def _fill_in_total_time(app, exception) -> None:
@@ -383,7 +498,10 @@ def result_role(name, rawtext, text, lineno, inliner, options=None, content=None
 
 def setup(app):
     # after sphinx-gallery's own builder-inited handler (priority 500)
+    app.add_config_value("course_background_scripts", [], "env", types=[list, tuple])
     app.connect("builder-inited", _prepare_results, priority=100)  # before the scripts run
+    app.connect("builder-inited", _start_background, priority=110)  # (the gallery runs at 500)
+    app.connect("build-finished", _stop_background)
     app.connect("builder-inited", _placeholders_for_noplot, priority=900)
     app.add_role("result", result_role)
     app.add_directive("build-output", BuildOutput)

@@ -1,0 +1,105 @@
+"""Scripts that train in a second process while the first lessons run (``course_background_scripts``).
+
+The site build starts each listed script as a second process when it starts; before
+sphinx-gallery runs that script, its ``reset_modules`` hook waits for the process.  Here
+with a stand-in script that notes what it was given and takes a second.  That the
+models such a run caches are the ones a run in the gallery would train is what
+``test_two_builds_draw_identical_figures`` (test_site.py) checks on the real build:
+its first build trains StyleGAN-lite this way, its second loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from modules.storage.results import RESULTS_ENV
+
+from course import ROOT
+
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import course_build  # noqa: E402
+
+STAND_IN = '''
+import json, os, sys, time
+time.sleep(1.0)
+json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "backend": os.environ.get("MPLBACKEND"),
+           "results": os.environ.get("%s"), "modules": __import__("modules").__file__},
+          open("seen.json", "w"))
+sys.exit(int(os.environ.get("STAND_IN_EXIT", "0")))
+''' % RESULTS_ENV
+
+
+def fake_app(srcdir: Path, scripts, pattern=r"\.py$", plot=True):
+    conf = SimpleNamespace(course_background_scripts=scripts, sphinx_gallery_conf={"filename_pattern": pattern, "plot_gallery": plot})
+    return SimpleNamespace(srcdir=str(srcdir), config=conf)
+
+
+@pytest.fixture
+def gallery(tmp_path):
+    lesson = tmp_path / "gallery" / "lesson"
+    lesson.mkdir(parents=True)
+    (lesson / "slow.py").write_text(STAND_IN)
+    return tmp_path
+
+
+def test_a_listed_script_runs_in_a_second_process_and_the_gallery_waits_for_it(gallery, monkeypatch):
+    monkeypatch.setenv(RESULTS_ENV, str(gallery / "build-results"))
+    app = fake_app(gallery, ["lesson/slow.py"])
+    start = time.perf_counter()
+    course_build._start_background(app)
+    try:
+        assert time.perf_counter() - start < 0.9  # started, not waited for
+        script = gallery / "gallery" / "lesson" / "slow.py"
+        course_build.wait_for_background({}, str(script), when="after")  # only "before" waits
+        course_build.wait_for_background({}, str(gallery / "gallery" / "lesson" / "other.py"), when="before")
+        assert not (script.parent / "seen.json").exists()
+        course_build.wait_for_background({}, str(script), when="before")
+        seen = json.loads((script.parent / "seen.json").read_text())
+        assert seen["argv"] == ["--preset", "docs"] and Path(seen["cwd"]) == script.parent and seen["backend"] == "Agg"
+        # its records stay out of the build's results folder; it imports this checkout's modules/
+        assert seen["results"] and Path(seen["results"]) != gallery / "build-results"
+        assert Path(seen["modules"]).resolve().parent == ROOT / "modules"
+        ((name, seconds),) = course_build.background_times()
+        assert name == "slow.py" and 1.0 <= seconds < 60
+        scratch = app.course_background_scratch
+        assert scratch.is_dir()
+    finally:
+        course_build._stop_background(app, None)
+    assert not scratch.exists() and course_build.background_times() == []
+
+
+def test_a_failed_background_run_is_not_reported_as_trained(gallery, monkeypatch):
+    monkeypatch.setenv("STAND_IN_EXIT", "1")
+    app = fake_app(gallery, ["lesson/slow.py"])
+    course_build._start_background(app)
+    try:
+        course_build.wait_for_background({}, str(gallery / "gallery" / "lesson" / "slow.py"), when="before")
+        assert course_build.background_times() == []  # the gallery's own run trains it
+    finally:
+        course_build._stop_background(app, None)
+
+
+def test_nothing_runs_in_the_background_when_the_build_does_not_execute_the_script(gallery):
+    for app in (fake_app(gallery, ["lesson/slow.py"], plot=False), fake_app(gallery, ["lesson/slow.py"], pattern="other_lesson")):
+        course_build._start_background(app)
+        try:
+            assert course_build._BACKGROUND == {}
+        finally:
+            course_build._stop_background(app, None)
+    with pytest.raises(FileNotFoundError, match="gallery/lesson/missing.py"):
+        course_build._start_background(fake_app(gallery, ["lesson/missing.py"]))
+
+
+def test_the_build_lists_real_single_threaded_scripts():
+    """conf.py's list names scripts that exist and that the Build report can name."""
+    import conf
+
+    assert conf.course_background_scripts
+    for name in conf.course_background_scripts:
+        assert (ROOT / "gallery" / name).is_file(), name
