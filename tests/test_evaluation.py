@@ -334,6 +334,12 @@ def test_digit_features_shapes_and_probabilities():
         assert torch.allclose(features, model.features(images), atol=1e-6)
     with pytest.raises(ValueError, match="channels"):
         extractor.features(torch.rand(5, 32, 32))
+    # both in one pass (what gan_metrics.py uses): the same numbers as the two calls,
+    # also when the images come in several chunks (batch_size 2 here)
+    chunked = DigitFeatures(model, batch_size=2)
+    both = chunked.features_and_probabilities(images)
+    assert torch.equal(both[0], chunked.features(images)) and torch.equal(both[1], chunked.probabilities(images))
+    assert not both[1].requires_grad
 
 
 def test_feature_extractor_factory(monkeypatch):
@@ -355,6 +361,8 @@ def test_inception_features_untrained_shapes():
     assert features.shape == (2, 2048) and probabilities.shape == (2, 1000)
     assert extractor.dim == 2048
     assert torch.allclose(probabilities.sum(dim=1), torch.ones(2), atol=1e-5)
+    both = extractor.features_and_probabilities(images)
+    assert torch.equal(both[0], features) and torch.equal(both[1], probabilities)
     # the [-1, 1] input is what torchvision's transform_input=True makes of ImageNet-normalised images
     mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     big = torch.nn.functional.interpolate(images.expand(-1, 3, -1, -1), size=(299, 299), mode="bilinear", align_corners=False)

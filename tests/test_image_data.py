@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 from torchvision import datasets as tv_datasets
 
+from modules.data import images
 from modules.data.images import DATASETS, FASHION_NAMES, DatasetUnavailable, ImageDataset, default_data_root, load_image_dataset, to_unit_range
 
 
@@ -81,6 +82,18 @@ def test_digits_stored_size_equal_to_image_size_is_not_resized():
     images, _ = ds.tensors()
     assert images.shape == (1797, 1, 8, 8)
     assert torch.equal(images, ds.images)
+
+
+def test_digits_are_read_once_but_every_load_gets_its_own_tensors():
+    # the file is read once per process (a site build loads the digits in ten scripts);
+    # a script that changes its images in place must not change the next script's
+    first = load_image_dataset("digits", 8)
+    expected = first.images.clone()
+    first.images.mul_(0)
+    first.labels.zero_()
+    second = load_image_dataset("digits", 8)
+    assert torch.equal(second.images, expected) and second.labels.max() == 9
+    assert images._digits_arrays.cache_info().hits >= 1
 
 
 def test_digits_three_channels_are_equal_copies(digits):

@@ -123,7 +123,7 @@ print(f"real data: {dataset.name}, {len(real)} of {len(dataset)} images {dataset
 
 def evaluate(images: torch.Tensor, reference: torch.Tensor = real_features) -> dict[str, float]:
     """All metrics of ``images`` against the ``reference`` features."""
-    feats = judge.features(images)
+    feats, probabilities = judge.features_and_probabilities(images)  # one pass through the judge
     try:
         kid, kid_std = kernel_inception_distance(feats, reference, subsets=args.kid_subsets, subset_size=args.kid_subset_size, seed=args.seed)
         pr = precision_recall(reference, feats, k=args.k)
@@ -133,7 +133,7 @@ def evaluate(images: torch.Tensor, reference: torch.Tensor = real_features) -> d
             "kid_std": kid_std,
             "precision": pr.precision,
             "recall": pr.recall,
-            "is": inception_score(judge.probabilities(images), splits=min(10, len(images)))[0],
+            "is": inception_score(probabilities, splits=min(10, len(images)))[0],
         }
     except ValueError as err:
         metric_error(err)

@@ -29,9 +29,11 @@ Introduced in lesson 12.1.2 (DCGAN).
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -164,13 +166,22 @@ def _match_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
     raise ValueError(f"channels must be 1 or 3 (got {channels})")
 
 
-def _load_digits() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+@functools.cache
+def _digits_arrays() -> tuple[Any, Any]:
+    """scikit-learn's digits as numpy arrays, read from its compressed file once per
+    process (a site build runs every image script in one process)."""
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    images = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # 0..16 -> 0..1
-    labels = torch.as_tensor(bunch.target, dtype=torch.long)
-    return images, labels, DIGIT_NAMES
+    bunch.images.flags.writeable = bunch.target.flags.writeable = False
+    return bunch.images, bunch.target
+
+
+def _load_digits() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    images, target = _digits_arrays()
+    images = torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 16.0  # 0..16 -> 0..1; new tensors each call
+    labels = torch.tensor(target, dtype=torch.long)
+    return images, labels, list(DIGIT_NAMES)
 
 
 def _load_torchvision(name: str, root: Path, train: bool, download: bool | None) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
