@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from course import LESSON_SCRIPTS, ROOT, blocked_requests, git_status, make, no_network_env, printed_lines
+from course import LESSON_SCRIPTS, ROOT, blocked_requests, git_status, make, no_network_env, printed_lines, text_of
 from modules.storage.results import load_script_results
 
 pytestmark = pytest.mark.slow
@@ -284,6 +284,14 @@ def test_build_report_lists_every_script_and_the_total_time(site):
     total = re.search(r'class="course-build-total">(\d+) s \(', page)
     assert total, "the total build time was not filled in"
     assert sum(seconds) * 0.9 <= int(total.group(1)) <= site.seconds + 1
+    # the scripts that ran in a second process while lesson 12.1.1 ran, with their seconds
+    import conf
+
+    for name in conf.course_background_scripts:
+        script = Path(name).name
+        said = re.search(rf"{re.escape(script)} (trained its model|found its model in the cache) in a second process in ([\d.]+)\s+s", " ".join(text_of(page).split()))
+        assert said, f"the Build report does not say how long {script} ran in the background"
+        assert 0 < float(said.group(2)) <= int(total.group(1))
 
 
 def decoded_figures(html: Path) -> dict[str, "np.ndarray"]:
