@@ -101,6 +101,41 @@ def test_a_failed_background_run_is_not_reported_as_trained(gallery, monkeypatch
         course_build._stop_background(app, None)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to tell an ended process from a running one")
+def test_a_build_that_ends_early_stops_the_process_and_its_workers(gallery, monkeypatch):
+    """The script may start worker processes (the 2-D and translation scripts do): stopping
+    the build ends them too."""
+    (gallery / "gallery" / "lesson" / "slow.py").write_text(
+        "import pathlib, subprocess, sys, time\n"
+        "worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "pathlib.Path('worker.pid').write_text(str(worker.pid))\n"
+        "time.sleep(60)\n"
+    )
+    app = fake_app(gallery, ["lesson/slow.py"])
+    course_build._start_background(app)
+    pid_file = gallery / "gallery" / "lesson" / "worker.pid"
+    try:
+        deadline = time.perf_counter() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        worker = int(pid_file.read_text())
+        (run,) = course_build._BACKGROUND.values()
+    finally:
+        course_build._stop_background(app, None)
+    assert run.process.poll() is not None
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{worker}/stat").read().split()[2] == "Z":  # ended, not yet reaped by init
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the background script's worker process outlived the build")
+
+
 def test_nothing_runs_in_the_background_when_the_build_does_not_execute_the_script(gallery):
     for app in (fake_app(gallery, ["lesson/slow.py"], plot=False), fake_app(gallery, ["lesson/slow.py"], pattern="other_lesson")):
         course_build._start_background(app)

@@ -53,9 +53,11 @@ Sphinx warn that the configuration cannot be cached, which ``-W`` turns into an 
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -271,6 +273,7 @@ class Background:
             self.process = subprocess.Popen(
                 [sys.executable, script.name, *reset_argv(None, None)], cwd=script.parent, env=env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=os.name == "posix",  # a group of its own: stop() ends any workers it starts too
             )
         if hasattr(os, "setpriority"):  # the lowest priority: it takes only what the gallery leaves idle
             try:
@@ -281,7 +284,8 @@ class Background:
         self.returncode: int | None = None
         self.trained = False
         self.ended: float | None = None  # when the process ended (not when the gallery got to it)
-        threading.Thread(target=self._note_end, daemon=True).start()
+        self._watcher = threading.Thread(target=self._note_end, daemon=True)
+        self._watcher.start()
 
     def _note_end(self) -> None:
         self.process.wait()
@@ -294,20 +298,32 @@ class Background:
         """Wait for the process to end; note its time, its exit status and whether it
         trained anything (new files in the model cache) or found everything there."""
         if self.returncode is None:
-            self.returncode = self.process.wait()
-            while self.ended is None:  # the watching thread notes the end a moment later
-                time.sleep(0.01)
+            self._watcher.join()
+            self.returncode = self.process.returncode
             self.seconds = self.ended - self.started
             self.trained = bool(self._cached() - self.cached_before)
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
+            if os.name == "posix":
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                self.process.kill()
         self.process.wait()
 
 
 #: script path -> its Background run, for this build (the gallery runs in this process)
 _BACKGROUND: dict[str, Background] = {}
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """A build that ends early (an error, Ctrl-C) leaves no process training behind."""
+    for run in _BACKGROUND.values():
+        run.stop()
 
 
 def _start_background(app) -> None:
