@@ -80,7 +80,8 @@ def test_a_listed_script_runs_in_a_second_process_and_the_gallery_waits_for_it(g
         # its records stay out of the build's results folder; it imports this checkout's modules/
         assert seen["results"] and Path(seen["results"]) != gallery / "build-results"
         assert Path(seen["modules"]).resolve().parent == ROOT / "modules"
-        ((name, seconds, trained),) = course_build.background_times()
+        ((name, seconds, trained, waited),) = course_build.background_times()
+        assert 0 <= waited < 1.0  # it had ended before the gallery got there
         # the process's own time, not the time until the gallery got to it
         assert name == "slow.py" and 1.0 <= seconds <= until_the_gallery_got_there - 1.9 and trained == trains
         scratch = app.course_background_scratch

@@ -232,13 +232,14 @@ class BuildTimes(SphinxDirective):
                     f"     - {seconds:.1f}",
                 ]
             lines.append("")
-            for script, seconds, trained in background_times():
+            for script, seconds, trained, waited in background_times():
                 did = "trained its model" if trained else "found its model in the cache"
                 lines += [
-                    f"``{script}`` {did} in a second process in {seconds:.1f} s, while the first "
-                    "lesson's scripts ran on the other core (see ``course_background_scripts`` in "
-                    "``conf.py``); its row above is the gallery's run, which loaded that model from "
-                    "the cache, and the sum above does not include those seconds.",
+                    f"``{script}`` {did} in a second process in {seconds:.1f} s, started with the build "
+                    "at the lowest priority so that it used the core the first lesson's scripts left "
+                    "idle (see ``course_background_scripts`` in ``conf.py``).  Its row above is the "
+                    "gallery's run, which loaded that model from the cache; the gallery waited "
+                    f"{waited:.1f} s for the second process, and the sum above includes neither.",
                     "",
                 ]
         container = nodes.container(classes=["course-build-times"])
@@ -283,6 +284,7 @@ class Background:
         self.seconds: float | None = None
         self.returncode: int | None = None
         self.trained = False
+        self.waited = 0.0  # how long the gallery waited for it
         self.ended: float | None = None  # when the process ended (not when the gallery got to it)
         self._watcher = threading.Thread(target=self._note_end, daemon=True)
         self._watcher.start()
@@ -351,10 +353,12 @@ def wait_for_background(gallery_conf, fname, when):
         return
     run = next((r for path, r in _BACKGROUND.items() if Path(path).name == Path(fname).name), None)
     if run is not None and run.returncode is None:
+        start = time.perf_counter()
         run.wait()
+        run.waited = time.perf_counter() - start
         if run.returncode == 0:
             did = "trained" if run.trained else "found its models in the cache"
-            logger.info(f"{run.script.name} {did} in a second process in {run.seconds:.1f} s")
+            logger.info(f"{run.script.name} {did} in a second process in {run.seconds:.1f} s; the gallery waited {run.waited:.1f} s for it")
         else:
             lines = [line for line in run.log.read_text(errors="replace").splitlines() if line.strip()]
             logger.info(
@@ -363,11 +367,11 @@ def wait_for_background(gallery_conf, fname, when):
             )
 
 
-def background_times() -> list[tuple[str, float, bool]]:
-    """``(script, seconds, trained)`` of the scripts of this build that ran in the
+def background_times() -> list[tuple[str, float, bool, float]]:
+    """``(script, seconds, trained, waited)`` of the scripts of this build that ran in the
     background without failing; ``trained`` is False when every model they needed was
-    already in the cache."""
-    return [(run.script.name, run.seconds, run.trained) for run in _BACKGROUND.values() if run.seconds is not None and run.returncode == 0]
+    already in the cache, ``waited`` how long the gallery waited for the process."""
+    return [(run.script.name, run.seconds, run.trained, run.waited) for run in _BACKGROUND.values() if run.seconds is not None and run.returncode == 0]
 
 
 def _stop_background(app, exception) -> None:
