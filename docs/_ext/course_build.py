@@ -270,11 +270,17 @@ class Background:
         self.cache = cache_dir()
         self.cached_before = self._cached()
         self.started = time.perf_counter()
+        # A process group of its own, so that stop() ends any workers it starts too; but
+        # the build's session, not a new one: Linux shares CPU time fairly between
+        # sessions ("autogroups"), so in a session of its own the lowest priority below
+        # would not hold back the process against the gallery's.
+        group: dict = {}
+        if os.name == "posix":
+            group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, script.name, *reset_argv(None, None)], cwd=script.parent, env=env,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=os.name == "posix",  # a group of its own: stop() ends any workers it starts too
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **group,
             )
         if hasattr(os, "setpriority"):  # the lowest priority: it takes only what the gallery leaves idle
             try:
