@@ -95,6 +95,39 @@ def test_a_listed_script_runs_in_a_second_process_and_the_gallery_waits_for_it(g
     assert not scratch.exists() and course_build.background_times() == []
 
 
+def test_a_build_after_one_that_trained_starts_no_second_process(gallery, monkeypatch):
+    """After a background run that trained, a build whose models are all cached (a
+    change of prose) skips the second process; an edit of the script, or a model gone
+    from the cache, runs it again."""
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(gallery / "cache"))
+    monkeypatch.setenv("STAND_IN_TRAINS", "1")
+    (gallery / "cache").mkdir()
+    script = gallery / "gallery" / "lesson" / "slow.py"
+
+    def build() -> bool:
+        """One build's start and wait; whether it ran the script in the background."""
+        app = fake_app(gallery, ["lesson/slow.py"])
+        course_build._start_background(app)
+        try:
+            started = bool(course_build._BACKGROUND)
+            course_build.wait_for_background({}, str(script), when="before")
+        finally:
+            course_build._stop_background(app, None)
+        return started
+
+    assert build() and course_build.already_trained(script.resolve())
+    assert json.loads(course_build.background_stamp(script.resolve()).read_text()) == ["run.pt"]
+    assert not build()  # every model it made is in the cache
+    app = fake_app(gallery, ["lesson/slow.py"])
+    course_build._start_background(app)
+    assert course_build._SKIPPED == ["slow.py"]  # what the Build report says
+    course_build._stop_background(app, None)
+    (gallery / "cache" / "run.pt").unlink()
+    assert build()  # a model is missing: it trains again
+    script.write_text(STAND_IN + "# edited\n")
+    assert not course_build.already_trained(script.resolve()) and build()
+
+
 def test_a_failed_background_run_is_not_reported_as_trained(gallery, monkeypatch):
     monkeypatch.setenv("STAND_IN_EXIT", "1")
     app = fake_app(gallery, ["lesson/slow.py"])

@@ -292,6 +292,9 @@ def test_build_report_lists_every_script_and_the_total_time(site):
         text = " ".join(text_of(page).split())
         said = re.search(rf"{re.escape(script)} (trained its model|found its model in the cache) in a second process in ([\d.]+)\s+s", text)
         waited = re.search(r"the gallery waited ([\d.]+) s for the second process", text)
+        if f"{script} needed no second process in this build" in text:  # a rebuild, its models cached
+            assert not said
+            continue
         assert said and waited, f"the Build report does not say how long {script} ran in the background"
         assert 0 < float(said.group(2)) <= int(total.group(1)) and float(waited.group(1)) <= float(said.group(2))
 

@@ -43,7 +43,9 @@
   runs in the cache.  The runs are the same either way (same code, settings and thread
   count); only the build is shorter.  The process runs at the lowest scheduling
   priority, so it slows no script of the gallery: it takes only CPU time the gallery
-  leaves idle.  The background process prints nothing to the
+  leaves idle.  A run that trained leaves a stamp in the cache, so a build after a
+  change of prose, whose models are all cached, starts no second process.  The
+  background process prints nothing to the
   page and records nothing (its records go to a scratch folder); if it fails, the
   gallery's run trains the script itself and reports any error.
 
@@ -54,6 +56,8 @@ Sphinx warn that the configuration cannot be cached, which ``-W`` turns into an 
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -70,7 +74,7 @@ from docutils.statemachine import StringList
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from modules.storage.checkpoints import cache_dir
+from modules.storage.checkpoints import cache_dir, source_fingerprint
 from modules.storage.results import RESULTS_ENV, load_script_results
 
 logger = logging.getLogger(__name__)
@@ -242,6 +246,13 @@ class BuildTimes(SphinxDirective):
                     f"{waited:.1f} s for the second process, and the sum above includes neither.",
                     "",
                 ]
+            for script in _SKIPPED:
+                lines += [
+                    f"``{script}`` needed no second process in this build: an earlier build's had "
+                    "trained its models, and they were all in the model cache (see "
+                    "``course_background_scripts`` in ``conf.py``).",
+                    "",
+                ]
         container = nodes.container(classes=["course-build-times"])
         self.state.nested_parse(StringList(lines, source="course-build-times"), self.content_offset, container)
         total = nodes.raw(
@@ -304,12 +315,19 @@ class Background:
 
     def wait(self) -> None:
         """Wait for the process to end; note its time, its exit status and whether it
-        trained anything (new files in the model cache) or found everything there."""
+        trained anything (new files in the model cache) or found everything there.  A
+        run that trained leaves a stamp naming the files, so the next build can skip it."""
         if self.returncode is None:
             self._watcher.join()
             self.returncode = self.process.returncode
             self.seconds = self.ended - self.started
-            self.trained = bool(self._cached() - self.cached_before)
+            made = sorted(self._cached() - self.cached_before)
+            self.trained = bool(made)
+            if self.returncode == 0 and made:
+                stamp = background_stamp(self.script)
+                tmp = stamp.with_suffix(".tmp")
+                tmp.write_text(json.dumps(made))
+                os.replace(tmp, stamp)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -323,8 +341,31 @@ class Background:
         self.process.wait()
 
 
+def background_stamp(script: Path) -> Path:
+    """The model-cache file that says a background run of ``script`` trained, and which
+    cache files it made; named by the script's text, its build command line and the
+    code of ``modules/`` (:func:`~modules.storage.checkpoints.source_fingerprint`), so
+    an edit of any of them runs it again."""
+    key = hashlib.sha256(script.read_bytes() + " ".join(reset_argv(None, None)).encode() + source_fingerprint().encode())
+    return cache_dir() / f"background-{script.stem}-{key.hexdigest()[:16]}.json"
+
+
+def already_trained(script: Path) -> bool:
+    """Whether an earlier build's background run of this very script trained models
+    that are all still in the cache: then its gallery run loads them, and a second
+    process would only repeat its drawing."""
+    stamp = background_stamp(script)
+    try:
+        files = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(files, list) and bool(files) and all((stamp.parent / str(name)).is_file() for name in files)
+
+
 #: script path -> its Background run, for this build (the gallery runs in this process)
 _BACKGROUND: dict[str, Background] = {}
+#: the listed scripts this build did not start, because an earlier build's run had cached their models
+_SKIPPED: list[str] = []
 
 
 @atexit.register
@@ -346,6 +387,10 @@ def _start_background(app) -> None:
         if not script.is_file():
             raise FileNotFoundError(f"course_background_scripts names {name}, but there is no gallery/{name}")
     scripts = [s for s in scripts if re.search(pattern, str(s))]  # a partial build (GAN_COURSE_EXECUTE) may leave some out
+    for script in [s for s in scripts if already_trained(s)]:  # a build after a change of prose
+        logger.info(f"{script.name}: its models are in the cache from an earlier build; no second process")
+        scripts.remove(script)
+        _SKIPPED.append(script.name)
     if scripts:
         app.course_background_scratch = scratch = Path(tempfile.mkdtemp(prefix="course-background-"))
         for script in scripts:
@@ -385,6 +430,7 @@ def _stop_background(app, exception) -> None:
     for run in _BACKGROUND.values():
         run.stop()
     _BACKGROUND.clear()
+    _SKIPPED.clear()
     scratch = getattr(app, "course_background_scratch", None)
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
