@@ -287,9 +287,9 @@ def test_build_report_lists_every_script_and_the_total_time(site):
     # the scripts that ran in a second process while lesson 12.1.1 ran, with their seconds
     import conf
 
+    text = " ".join(text_of(page).split())
     for name in conf.course_background_scripts:
         script = Path(name).name
-        text = " ".join(text_of(page).split())
         said = re.search(rf"{re.escape(script)} (trained its model|found its model in the cache) in a second process in ([\d.]+)\s+s", text)
         waited = re.search(r"the gallery waited ([\d.]+) s for the second process", text)
         if f"{script} needed no second process in this build" in text:  # a rebuild, its models cached

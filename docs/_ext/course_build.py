@@ -325,7 +325,7 @@ class Background:
             self.trained = bool(made)
             if self.returncode == 0 and made:
                 stamp = background_stamp(self.script)
-                tmp = stamp.with_suffix(".tmp")
+                tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")  # as modules.storage.results writes its records
                 tmp.write_text(json.dumps(made))
                 os.replace(tmp, stamp)
 
@@ -369,8 +369,9 @@ _SKIPPED: list[str] = []
 
 
 @atexit.register
-def _stop_at_exit() -> None:
-    """A build that ends early (an error, Ctrl-C) leaves no process training behind."""
+def _stop_all() -> None:
+    """Stop every background process of this build; also at exit, so that a build that
+    ends early (an error, Ctrl-C) leaves no process training behind."""
     for run in _BACKGROUND.values():
         run.stop()
 
@@ -427,8 +428,7 @@ def background_times() -> list[tuple[str, float, bool, float]]:
 
 def _stop_background(app, exception) -> None:
     """At the end of a build (or the start of the next): no background process outlives it."""
-    for run in _BACKGROUND.values():
-        run.stop()
+    _stop_all()
     _BACKGROUND.clear()
     _SKIPPED.clear()
     scratch = getattr(app, "course_background_scratch", None)
