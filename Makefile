@@ -53,7 +53,10 @@ html-noplot: $(BOOTSTRAP)
 	$(VPY) -m sphinx -b html -W --keep-going -D plot_gallery=0 -d $(BUILDDIR)/doctrees-noplot $(SPHINXOPTS) . $(BUILDDIR)/html-noplot
 	@echo "Pages without executed scripts are in $(BUILDDIR)/html-noplot/index.html"
 
+# the browser tests need Debian's Chromium: installed first when missing and possible,
+# else one line says how, before anything runs (.ci/chromium)
 test: $(BOOTSTRAP)
+	.ci/chromium
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 # Not part of make test (it trains every docs run six times): do the lessons' claims

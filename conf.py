@@ -25,7 +25,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.autodoc",  # the API reference (docs/api.rst) from modules/' docstrings
     "sphinx.ext.autosummary",
-    "sphinx-mathjax-offline",  # a local MathJax copy in _static/: math renders offline
+    "offline_mathjax",  # docs/_ext: MathJax in _static/, only the parts the site uses: math renders offline
     "sphinx_gallery.gen_gallery",
     "sphinx_design",
     "sphinx_copybutton",
