@@ -34,10 +34,12 @@ from typing import Any
 
 from modules.storage.checkpoints import CheckpointError
 from modules.data.images import DatasetUnavailable
+from modules.figures.output import writable_folder
 from modules.networks.dcgan import check_image_size
 from modules.game.history import History
 from modules.game.loop import GANTrainer
 from modules.game.runtime import TrainingDiverged, resolve_device
+from modules.game.tensorboard import TensorBoardLogger, missing as tensorboard_missing
 from modules.game.state import fit_or_load
 
 __all__ = [
@@ -55,6 +57,9 @@ __all__ = [
     "non_negative",
     "npy_path",
     "save_samples",
+    "sample_png_options",
+    "tensorboard_option",
+    "tensorboard_callbacks",
     "fail",
     "or_exit",
     "train_or_exit",
@@ -147,6 +152,37 @@ def save_samples(path: str | None, samples: Any) -> None:
     except OSError as err:
         fail(f"--save-samples: cannot write {path}: {err.strerror or err}")
     print(f"saved {len(samples)} samples to {path}")
+
+
+def sample_png_options(count: int = 1000) -> list[Option]:
+    """``--sample-pngs DIR`` and ``--sample-count N`` of the scripts that train an image
+    generator: N samples of the trained generator, one PNG file each, the folder that
+    FID tools (pytorch-fid, clean-fid) read (:func:`~modules.figures.output.export_samples`)."""
+    return [
+        Option("sample_pngs", None, str, "write --sample-count samples of the trained generator to this folder, one PNG each (what FID tools read)", writable_folder, flag="--sample-pngs"),
+        Option("sample_count", count, int, "how many samples --sample-pngs writes", at_least(1)),
+    ]
+
+
+def _tensorboard_folder(value: str) -> str | None:
+    return tensorboard_missing() or writable_folder(value)
+
+
+def tensorboard_option() -> Option:
+    """``--tensorboard DIR``: also log the run for TensorBoard
+    (:class:`~modules.game.tensorboard.TensorBoardLogger`); without the optional
+    ``tensorboard`` package the flag is refused with one line, before training."""
+    return Option(
+        "tensorboard", None, str,
+        "also log the run to this folder for TensorBoard: losses, D(x), D(G(z)) and the fixed-noise grid (pip install 'gan-course[tensorboard]')",
+        _tensorboard_folder, flag="--tensorboard",
+    )
+
+
+def tensorboard_callbacks(folder: str | None, steps: int) -> list[TensorBoardLogger]:
+    """The callbacks ``--tensorboard`` asks for: none, or a logger drawing the grid
+    about 50 times over the run."""
+    return [TensorBoardLogger(folder, every=max(1, steps // 50))] if folder else []
 
 
 def image_size(value: int) -> str | None:
@@ -277,6 +313,17 @@ class _OneLineParser(argparse.ArgumentParser):
         fail(message.replace("\n", " "), self.prog)
 
 
+def _defaults_text(opt: Option, docs_preset: Mapping[str, Any]) -> str:
+    """`` (default: 3000; docs preset: 1000)``: what ``--help`` says of a flag's values in
+    the two presets (the docs preset's only where it differs)."""
+    parts = [] if opt.default is None else [f"default: {opt.default}"]
+    if opt.name in docs_preset and docs_preset[opt.name] != opt.default:
+        parts.append(f"docs preset: {docs_preset[opt.name]}")
+    elif opt.name == "device":
+        parts = ["default: auto", "docs preset: cpu"]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _in_jupyter() -> bool:
     return "ipykernel" in sys.modules
 
@@ -299,7 +346,8 @@ def parse_script_args(
     options = [
         *options,
         Option("seed", seed, int, "random seed (same seed, same result)", at_least(0)),
-        Option("device", None, str, "auto, cpu, cuda, cuda:N or mps (default: auto; cpu in the docs preset)"),
+        Option("device", None, str, "auto, cpu, cuda, cuda:N or mps"),
+        Option("save_figures", None, str, "also write every figure to this folder as <script>-<label>.png (for a machine without a display)", writable_folder, flag="--save-figures"),
     ]
     argv = sys.argv[1:] if argv is None else list(argv)
     prog = os.path.basename(sys.argv[0] or "script")
@@ -312,10 +360,11 @@ def parse_script_args(
         "--preset",
         choices=PRESETS,
         default=default_preset,
-        help="docs: the small run the site build uses (seconds on a CPU); full: the constants at the top (default)",
+        help="docs: the small run the site build uses (seconds on a CPU; it changes the values each flag "
+        "below lists as 'docs preset'); full: the constants at the top (default)",
     )
     for opt in options:
-        helptext = opt.help + ("" if opt.default is None else f" (default: {opt.default})")
+        helptext = opt.help + _defaults_text(opt, docs_preset)
         parser.add_argument(
             opt.option_string,
             dest=opt.name,

@@ -43,7 +43,6 @@ DOCS_PRESET = {"epochs": 400, "batch_size": 2000, "group_size": 500}
 # %%
 import functools
 
-import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, fail, parse_script_args, positive, train_or_exit
@@ -52,6 +51,7 @@ from modules.evaluation.metrics import first_epoch_within, sample_stats
 from modules.networks.mlp import BatchStatsDiscriminator, MLPGenerator
 from modules.storage.results import record
 from modules.figures.plotting import draw_gan_diagram, plot_1d_progress, plot_1d_results
+from modules.figures.output import show_figures
 from modules.game.config import TrainConfig
 from modules.game.history import EvalEvery
 from modules.game.loop import GANTrainer
@@ -212,4 +212,4 @@ else:
 z = (samples.double() - mean) / std
 record("excess_kurtosis", z.pow(4).mean().item() - 3.0, ".2f")
 print(f"final: mean={mean:.3f} std={std:.3f} (10,000 samples; target mean={args.data_mean:g} std={args.data_stddev:g})")
-plt.show()
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -45,6 +45,7 @@ from modules.data.synthetic import LinePatterns, line_pattern_bank, nearest_line
 from modules.evaluation.metrics import clean_line_share, line_patterns_covered
 from modules.networks.mlp import MLPDiscriminator, MLPGenerator
 from modules.figures.plotting import plot_losses, plot_pattern_grid, plot_pattern_progress
+from modules.figures.output import show_figures
 from modules.storage.results import record
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer
@@ -173,4 +174,4 @@ elif horizontal == 0:
 else:
     which = f"only {covered} of the 16 patterns ({horizontal} horizontal, {vertical} vertical)"
 record("which_patterns", which)
-plt.show()
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -39,14 +39,15 @@ SEED = 0
 DOCS_PRESET = {}
 
 # %%
-import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, or_exit, parse_script_args
 from modules.data.synthetic import interpolate
 from modules.evaluation.metrics import nearest_neighbours
 from modules.figures.plotting import plot_nearest_neighbours, plot_strips, strip_animation
+from modules.figures.output import show_figures
 from modules.experiments.dcgan import DCGAN_PRESETS, load_gan, pretrained_gan
+from modules.storage.checkpoints import absolute
 from modules.storage.results import record
 
 args = parse_script_args(
@@ -65,7 +66,7 @@ args = parse_script_args(
 )
 if args.checkpoint:
     trainer, recipe = or_exit(load_gan, args.checkpoint, args.device)
-    source = args.checkpoint
+    source = absolute(args.checkpoint)  # the full path
 else:
     recipe = DCGAN_PRESETS[args.preset]
     trainer = or_exit(pretrained_gan, recipe, args.device)
@@ -134,4 +135,4 @@ real_nn = nearest_neighbours(subset, train_images, k=1, exclude_self=True)[0].me
 print(f"median distance to the nearest training image: generated {gen_nn:.2f}, training images {real_nn:.2f}")
 record("generated_nn", gen_nn, ".2f")
 record("training_nn", real_nn, ".2f")
-plt.show()
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -19,13 +19,14 @@ Run it yourself::
     python dcgan_train.py --data-dir ~/my_images --image-size 64
     python dcgan_train.py --preset docs --steps 500 --checkpoint half.pt
     python dcgan_train.py --preset docs --resume half.pt   # go on to --steps in total
+    python dcgan_train.py --checkpoint gan.pt --checkpoint-every 500   # saved every 500 steps too: --resume gan.pt after a stop
     torchrun --nproc_per_node=4 dcgan_train.py --device cuda  # four GPUs (see the Setup page)
 """
 
 # %%
 # Settings
 # --------
-# Every constant is also a flag (``--dataset``, ``--image-size``, ``--latent-dim``,
+# Every constant is also a flag (``--dataset``, ``--image-size``, ``--channels``, ``--latent-dim``,
 # ``--width``, ``--batch-size``, ``--lr``, ``--beta1``, ``--steps``, ``--ema-decay``,
 # ``--seed``).  The full preset is the classic setting of the DCGAN paper: MNIST at
 # 64x64, batch 128, Adam with learning rate 2e-4 and beta1 = 0.5.  The docs preset
@@ -34,6 +35,7 @@ Run it yourself::
 
 DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir PATH
 IMAGE_SIZE = 64  # a power of two: 4x4, doubled until this size
+CHANNELS = 1  # 3: colour, for a --data-dir folder of colour images
 LATENT_DIM = 100  # size of the noise vector z
 WIDTH = 64  # channels of G's last hidden layer (and D's first); doubled per layer
 BATCH_SIZE = 128
@@ -45,28 +47,30 @@ SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "steps": 1000, "ema_decay": 0.99}
 
 # %%
-import matplotlib.pyplot as plt
 import torch
 
 from modules.game import distributed
-from modules.cli import Option, recipe_flags, or_exit, parse_script_args
+from modules.cli import recipe_flags, or_exit, parse_script_args, sample_png_options, tensorboard_callbacks, tensorboard_option
 from modules.evaluation.metrics import class_shares
 from modules.networks.dcgan import layer_shapes
 from modules.figures.plotting import plot_class_shares, plot_image_panels, plot_image_progress, plot_training_curves
+from modules.figures.output import export_samples, show_figures
 from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
-from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan, save_gan
+from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan
+from modules.experiments.workers import checkpoint_options
 from modules.storage.results import record
 from modules.game.history import EvalEvery
 
 args = parse_script_args(
     [
         *recipe_flags(
-            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            GANRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, channels=CHANNELS, latent_dim=LATENT_DIM,
             width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
             ema_decay=EMA_DECAY, beta1=BETA1,
         ),
-        Option("checkpoint", None, str, "also save the trained GAN to this file"),
-        Option("resume", None, str, "resume from this checkpoint (trains up to --steps in total)"),
+        *checkpoint_options(),
+        *sample_png_options(),
+        tensorboard_option(),
     ],
     DOCS_PRESET,
     description="Train a DCGAN on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
@@ -109,11 +113,11 @@ def report(step, record, _):
 
 
 log = EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)
-trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[log], progress=args.progress, resume=args.resume)
+trainer = or_exit(
+    pretrained_gan, recipe, args.device, dataset, callbacks=[log, *tensorboard_callbacks(args.tensorboard, recipe.steps)], progress=args.progress,
+    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+)
 history = trainer.history
-if args.checkpoint:
-    or_exit(save_gan, trainer, recipe, args.checkpoint)
-    print(f"saved checkpoint: {args.checkpoint}")
 if not distributed.is_main_process():
     distributed.leave()  # under torchrun, rank 0 alone draws and evaluates the result
 
@@ -200,4 +204,5 @@ if dataset.name != "folder":  # a classifier of your own folders is not part of 
     record("coverage_sentence", "every digit appears in at least 3% of them" if covered == 10 else f"only {covered} of the 10 digits reach 3%: {', '.join(rare)} fall below")
     record("most_common", " and ".join(f"{name} ({share:.1%})" for share, name in named[:-3:-1]))
     record("least_common", " and ".join(f"{name} ({share:.1%})" for share, name in named[:2]))
-plt.show()
+export_samples(trainer, args.sample_pngs, args.sample_count, args.seed)  # --sample-pngs DIR: PNG files for FID tools
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -38,12 +38,12 @@ DOCS_PRESET = {"steps": 250}
 # %%
 from dataclasses import replace
 
-import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import Option, at_least, or_exit, parse_script_args
 from modules.evaluation.metrics import checkerboard_strength
 from modules.figures.plotting import plot_curves, plot_image_panels
+from modules.figures.output import show_figures
 from modules.experiments.dcgan import DCGAN_PRESETS, pretrained_gan
 from modules.storage.results import record
 
@@ -125,4 +125,4 @@ strengths = [checkerboard_strength(x) for x in panels.values()]
 record("early_step", at)
 for name, value in zip(("transposed_early", "resize_early", "transposed_final", "real"), strengths):
     record(name, value, ".3f")
-plt.show()
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

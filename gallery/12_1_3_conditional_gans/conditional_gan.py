@@ -22,12 +22,13 @@ Run it yourself::
 # %%
 # Settings
 # --------
-# Every constant is also a flag (``--dataset``, ``--image-size``, ``--latent-dim``,
+# Every constant is also a flag (``--dataset``, ``--image-size``, ``--channels``, ``--latent-dim``,
 # ``--width``, ``--batch-size``, ``--lr``, ``--steps``, ``--ema-decay``,
 # ``--columns``, ``--digit``, ``--seed``).
 
 DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir with class folders
 IMAGE_SIZE = 64
+CHANNELS = 1  # 3: colour, for a --data-dir folder of colour images
 LATENT_DIM = 100
 WIDTH = 64
 BATCH_SIZE = 128
@@ -40,11 +41,11 @@ SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "steps": 500, "ema_decay": 0.99}
 
 # %%
-import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import Option, recipe_flags, at_least, fail, or_exit, parse_script_args
+from modules.cli import at_least, fail, Option, or_exit, parse_script_args, recipe_flags, sample_png_options, tensorboard_callbacks, tensorboard_option
 from modules.figures.plotting import plot_class_grid, plot_image_panels, plot_training_curves
+from modules.figures.output import export_samples, show_figures
 from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
 from modules.experiments.dcgan import GANRecipe, pretrained_gan
 from modules.storage.results import record
@@ -58,10 +59,12 @@ def digit(value):
 args = parse_script_args(
     [
         *recipe_flags(
-            GANRecipe, fixed={"conditional": True}, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            GANRecipe, fixed={"conditional": True}, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, channels=CHANNELS, latent_dim=LATENT_DIM,
             width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
             ema_decay=EMA_DECAY,
         ),
+        *sample_png_options(),
+        tensorboard_option(),
         Option("columns", COLUMNS, int, "noise vectors per class in the grid", at_least(1)),
         Option("digit", DIGIT, int, "draw 64 samples of this class", digit),
     ],
@@ -93,7 +96,7 @@ def report(step, record, _):
 
 
 log = EvalEvery(max(1, recipe.steps // 5), lambda t: None, report)
-trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[log], progress=args.progress)  # from the model cache when trained before
+trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[log, *tensorboard_callbacks(args.tensorboard, recipe.steps)], progress=args.progress)  # from the model cache when trained before
 history = trainer.history
 use_ema = trainer.ema_generator is not None
 
@@ -163,4 +166,5 @@ if args.digit is not None:
     fig = plot_image_panels({f"class {dataset.class_names[args.digit]}": one}, label="one_digit")
     if judge is not None:
         print(f"--digit {args.digit}: {(classify(judge, one) == args.digit).float().mean().item():.0%} of 64 samples recognised")
-plt.show()
+export_samples(trainer, args.sample_pngs, args.sample_count, args.seed, classes=dataset.num_classes)  # --sample-pngs DIR: PNG files for FID tools
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

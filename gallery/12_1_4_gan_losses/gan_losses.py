@@ -51,6 +51,7 @@ from modules.game.objective import OBJECTIVES as KNOWN_LOSSES
 from modules.game.objective import named_objective
 from modules.evaluation.metrics import mode_coverage
 from modules.figures.plotting import plot_2d_progress, plot_coverage_bars, plot_curves
+from modules.figures.output import show_figures
 from modules.storage.results import record
 from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.experiments.workers import workers_option
@@ -212,3 +213,4 @@ fig = plot_coverage_bars(
     title=f"{args.target}: modes covered and high-quality share after {args.steps} generator steps",
 )
 save_samples(args.save_samples, runs[-1].samples)
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -20,14 +20,17 @@ Run it yourself::
     python wgan_gp.py --preset docs --penalty-weight 0     # no penalty: what keeps the critic in check?
     python wgan_gp.py --preset docs --n-critic 1           # one critic step per generator step
     python wgan_gp.py --preset docs --critic-norm batch    # BatchNorm in the critic, against the paper's advice
+    python wgan_gp.py --checkpoint wgan.pt --checkpoint-every 500   # save the run, every 500 steps too
+    python wgan_gp.py --resume wgan.pt --checkpoint wgan.pt         # go on from it to --steps in total
 """
 
 # %%
 # Settings
 # --------
-# Every constant is also a flag (``--dataset``, ``--image-size``, ``--latent-dim``,
+# Every constant is also a flag (``--dataset``, ``--image-size``, ``--channels``, ``--latent-dim``,
 # ``--width``, ``--batch-size``, ``--lr``, ``--beta1``, ``--beta2``, ``--n-critic``,
-# ``--penalty-weight``, ``--critic-norm``, ``--steps``, ``--ema-decay``, ``--seed``).
+# ``--penalty-weight``, ``--critic-norm``, ``--steps``, ``--ema-decay``, ``--seed``);
+# ``--checkpoint``, ``--checkpoint-every`` and ``--resume`` save a run and go on from it.
 # The full preset uses the paper's settings: Adam with learning rate 1e-4 and betas
 # (0, 0.9), five critic steps per generator step, penalty weight 10, a critic without
 # BatchNorm, batch 64, here on MNIST at 64x64 as in the DCGAN lesson.
@@ -40,6 +43,7 @@ Run it yourself::
 
 DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir PATH
 IMAGE_SIZE = 64  # a power of two
+CHANNELS = 1  # 3: colour, for a --data-dir folder of colour images
 LATENT_DIM = 100  # size of the noise vector z
 WIDTH = 64  # channels of G's last hidden layer (and the critic's first); doubled per layer
 BATCH_SIZE = 64
@@ -55,26 +59,30 @@ SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 16, "lr": 5e-4, "steps": 400}
 
 # %%
-import matplotlib.pyplot as plt
 import torch
 
-from modules.cli import recipe_flags, or_exit, parse_script_args
+from modules.cli import or_exit, parse_script_args, recipe_flags, sample_png_options, tensorboard_callbacks, tensorboard_option
 from modules.game.terms import input_gradient_norms, interpolates
 from modules.evaluation.feature_metrics import check_sample_size, frechet_distance
 from modules.figures.plotting import plot_estimate_and_quality, plot_gradient_norms, plot_image_progress
+from modules.figures.output import export_samples, show_figures
 from modules.storage.results import record
 from modules.evaluation.classifier import ClassifierRecipe, classifier_features, pretrained_classifier, recognised_share
 from modules.experiments.dcgan import GANRecipe, build_gan, pretrained_gan
 from modules.game.history import EvalEvery
+from modules.experiments.workers import checkpoint_options
 
 args = parse_script_args(
     [
         *recipe_flags(
-            GANRecipe, fixed={"loss": "wgan_gp"}, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, latent_dim=LATENT_DIM,
+            GANRecipe, fixed={"loss": "wgan_gp"}, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, channels=CHANNELS, latent_dim=LATENT_DIM,
             width=WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
             ema_decay=EMA_DECAY, beta1=BETA1, beta2=BETA2, n_critic=N_CRITIC,
             penalty_weight=PENALTY_WEIGHT, critic_norm=CRITIC_NORM,
         ),
+        *sample_png_options(),
+        tensorboard_option(),
+        *checkpoint_options(),
     ],
     DOCS_PRESET,
     description="Train a WGAN-GP on handwritten digits (or MNIST, Fashion-MNIST, your own images).",
@@ -193,7 +201,10 @@ if judge is not None:
 # term is :math:`\lambda\,\mathbb{E}[(\lVert\nabla D\rVert - 1)^2]`.
 
 log = EvalEvery(log_every, last_steps, report)
-trainer = or_exit(pretrained_gan, recipe, args.device, dataset, callbacks=[quality, log], progress=args.progress)  # from the model cache when trained before
+trainer = or_exit(
+    pretrained_gan, recipe, args.device, dataset, callbacks=[quality, log, *tensorboard_callbacks(args.tensorboard, recipe.steps)], progress=args.progress,  # from the model cache when trained before
+    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+)
 history = trainer.history
 
 # %%
@@ -291,4 +302,5 @@ if judge is not None:
         f"recognised (classifier confidence > 0.9): untrained generator {recognised_before:.1%} -> "
         f"trained generator {recognised_share(judge, generated):.1%} of 1000 samples (real images: {recognised_share(judge, real):.1%})"
     )
-plt.show()
+export_samples(trainer, args.sample_pngs, args.sample_count, args.seed)  # --sample-pngs DIR: PNG files for FID tools
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

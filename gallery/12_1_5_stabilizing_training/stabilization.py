@@ -49,6 +49,7 @@ from dataclasses import replace
 from modules.cli import Option, recipe_flags, name_list, one_of, parse_script_args, save_samples
 from modules.data.synthetic import toy_target
 from modules.figures.plotting import plot_2d_panels, plot_coverage_bars
+from modules.figures.output import show_figures
 from modules.storage.results import record
 from modules.experiments.toy2d import ToyRecipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.experiments.workers import workers_option
@@ -211,3 +212,4 @@ best = max(zip(labels, runs), key=lambda item: (item[1].coverage.modes_covered, 
 print(f"\nbest: {best[0]} ({best[1].coverage})")
 record("best", best[0])
 save_samples(args.save_samples, best[1].samples)
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

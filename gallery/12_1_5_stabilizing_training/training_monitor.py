@@ -50,6 +50,7 @@ from dataclasses import replace
 from modules.cli import Option, recipe_flags, parse_script_args, positive
 from modules.evaluation.monitor import SIGNS
 from modules.figures.plotting import plot_monitor
+from modules.figures.output import show_figures
 from modules.storage.results import record
 from modules.experiments.toy2d import ToyRecipe, note_device, toy_runs_or_exit
 from modules.experiments.workers import workers_option
@@ -126,3 +127,4 @@ record("first_seen_sentence", sentence)
 # threshold dashed.  A vertical line marks the first appearance of each warning.
 
 fig = plot_monitor({name: run.health for name, run in results.items()}, label="monitor")
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -52,6 +52,7 @@ import torch
 from modules.cli import Option, name_list, one_of, parse_script_args, recipe_flags, save_samples
 from modules.data.synthetic import toy_target
 from modules.figures.plotting import plot_2d_panels, plot_2d_progress
+from modules.figures.output import show_figures
 from modules.storage.results import record
 from modules.experiments.toy2d import ToyRecipe, loss_recipe, note_device, save_samples_option, toy_runs_or_exit
 from modules.experiments.workers import workers_option
@@ -278,3 +279,4 @@ grid_runs = [(fix, run) for (t, fix), run in runs.items() if t == "grid" and fix
 best_fix, best = max(grid_runs, key=lambda item: (item[1].coverage.modes_covered, item[1].coverage.high_quality))
 record("best_grid_fix", best_fix)
 save_samples(args.save_samples, best.samples)
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -56,6 +56,7 @@ from modules.cli import Option, at_least, fail, or_exit, parse_script_args, posi
 from modules.evaluation.feature_metrics import FEATURE_EXTRACTORS, check_sample_size, feature_extractor, frechet_distance, generated_images, inception_score, kernel_inception_distance, precision_recall
 from modules.evaluation.metrics import nearest_neighbours
 from modules.figures.plotting import plot_distance_histograms, plot_metric_cases, plot_metrics_over_training, plot_sample_size_bias
+from modules.figures.output import show_figures
 from modules.experiments.dcgan import CONDITIONAL_PRESETS, DCGAN_PRESETS, pretrained_gan
 from modules.storage.results import record
 
@@ -353,3 +354,4 @@ fig = plot_sample_size_bias(
     ([bias[n][0].mean().item() for n in args.sizes], [bias[n][0].std(unbiased=False).item() for n in args.sizes]),
     ([bias[n][1].mean().item() for n in args.sizes], [bias[n][1].std(unbiased=False).item() for n in args.sizes]),
 )
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

@@ -24,6 +24,8 @@ Run it yourself::
     python cyclegan.py --preset docs            # the quick run this page shows
     python cyclegan.py --preset docs --identity-weight 0
     python cyclegan.py --preset docs --depth 5  # a U-Net that can move content around
+    python cyclegan.py --checkpoint cg.pt --checkpoint-every 1000   # cg-cycle.pt, cg-gan_only.pt (every 1000 steps too)
+    python cyclegan.py --resume cg.pt --checkpoint cg.pt            # go on from both to --steps in total
 """
 
 # %%
@@ -32,7 +34,8 @@ Run it yourself::
 # Every constant is also a flag (``--image-size``, ``--style``, ``--width``,
 # ``--depth``, ``--d-width``, ``--d-layers``, ``--cycle-weight``,
 # ``--identity-weight``, ``--history``, ``--batch-size``, ``--lr``, ``--steps``,
-# ``--workers``, ``--seed``).
+# ``--workers``, ``--seed``).  ``--checkpoint``, ``--checkpoint-every`` and ``--resume``
+# save the runs and go on from them, one file per run (the run's name before the suffix).
 
 IMAGE_SIZE = 64
 STYLE = "inverted-thick-blue"  # domain B (modules.data.translation.STYLES)
@@ -54,15 +57,15 @@ DOCS_PRESET = {"image_size": 32, "width": 16, "depth": 2, "d_width": 16, "d_laye
 import math
 from dataclasses import replace
 
-import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import or_exit, parse_script_args, recipe_flags
 from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_training_curves
+from modules.figures.output import show_figures
 from modules.evaluation.classifier import ClassifierRecipe, pretrained_classifier
 from modules.storage.results import record
 from modules.experiments.translation import CycleGANRecipe, build_cyclegan, cycle_report, train_domain_classifier, translate
-from modules.experiments.workers import trained, workers_option
+from modules.experiments.workers import checkpoint_options, trained, workers_option
 
 args = parse_script_args(
     [
@@ -73,6 +76,7 @@ args = parse_script_args(
             lr=LEARNING_RATE, steps=STEPS,
         ),
         workers_option(WORKERS),
+        *checkpoint_options(several=True),
     ],
     DOCS_PRESET,
     description="Train a CycleGAN between plain digits and restyled digits, from unpaired samples.",
@@ -104,7 +108,10 @@ fig = plot_image_panels({"domain A: digits": sample_a, f"domain B: {args.style}"
 
 plain = replace(recipe, cycle_weight=0.0)
 recipes = {"cycle": recipe, "GAN only": plain} if recipe.cycle_weight > 0 else {"GAN only": recipe}
-runs = dict(zip(recipes, or_exit(trained, "cyclegan", list(recipes.values()), build_cyclegan, workers=args.workers or None, device=args.device, progress=args.progress)))
+runs = dict(zip(recipes, or_exit(
+    trained, "cyclegan", list(recipes.values()), build_cyclegan, workers=args.workers or None, device=args.device, progress=args.progress,
+    names=list(recipes), checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+)))
 main = runs["cycle" if recipe.cycle_weight > 0 else "GAN only"]
 
 # %%
@@ -208,4 +215,4 @@ if len(runs) == 2:
 # discriminators and all their patches.
 
 fig = plot_training_curves(main.history, label="training_curves", smooth=25, equilibrium=False)  # not the plain log loss
-plt.show()
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

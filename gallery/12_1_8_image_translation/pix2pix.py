@@ -24,6 +24,8 @@ Run it yourself::
     python pix2pix.py --preset docs --l1-weight 10
     python pix2pix.py --preset docs --d-layers 1 --steps 2000
     python pix2pix.py --data-dir ~/data/facades/train --direction BtoA --image-size 128
+    python pix2pix.py --checkpoint p2p.pt --checkpoint-every 2000   # p2p-l1_gan.pt, p2p-gan_only.pt (every 2000 steps too)
+    python pix2pix.py --resume p2p.pt --checkpoint p2p.pt           # go on from both to --steps in total
 """
 
 # %%
@@ -32,7 +34,8 @@ Run it yourself::
 # Every constant is also a flag (``--image-size``, ``--scenes``, ``--width``,
 # ``--d-width``, ``--d-layers``, ``--l1-weight``, ``--batch-size``, ``--lr``,
 # ``--steps``, ``--workers``, ``--seed``; ``--data-dir`` and ``--direction`` for your
-# own paired images).
+# own paired images).  ``--checkpoint``, ``--checkpoint-every`` and ``--resume`` save
+# the runs and go on from them, one file per run (the run's name before the suffix).
 
 IMAGE_SIZE = 64
 SCENES = 6000  # paired scenes made by code; a fifth of them are held out
@@ -50,16 +53,16 @@ DOCS_PRESET = {"image_size": 32, "scenes": 2000, "width": 16, "d_width": 16, "d_
 # %%
 from dataclasses import replace
 
-import matplotlib.pyplot as plt
 import torch
 
 from modules.cli import or_exit, parse_script_args, recipe_flags
 from modules.figures.plotting import plot_curves, plot_image_columns, plot_training_curves
+from modules.figures.output import show_figures
 from modules.storage.results import record
 from modules.data.translation import best_constant_l1
 from modules.networks.translation import receptive_field
 from modules.experiments.translation import Pix2PixRecipe, build_pix2pix, held_out_l1, translate
-from modules.experiments.workers import trained, workers_option
+from modules.experiments.workers import checkpoint_options, trained, workers_option
 
 args = parse_script_args(
     [
@@ -69,6 +72,7 @@ args = parse_script_args(
             d_layers=D_LAYERS, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
         ),
         workers_option(WORKERS),
+        *checkpoint_options(several=True),
     ],
     DOCS_PRESET,
     description="Train pix2pix (U-Net + PatchGAN + L1) to turn outline maps into shaded scenes.",
@@ -105,7 +109,10 @@ fig = plot_image_columns(
 
 plain = replace(recipe, l1_weight=0.0)
 recipes = {"L1 + GAN": recipe, "GAN only": plain} if recipe.l1_weight > 0 else {"GAN only": recipe}
-runs = dict(zip(recipes, or_exit(trained, "pix2pix", list(recipes.values()), build_pix2pix, workers=args.workers or None, device=args.device, progress=args.progress)))
+runs = dict(zip(recipes, or_exit(
+    trained, "pix2pix", list(recipes.values()), build_pix2pix, workers=args.workers or None, device=args.device, progress=args.progress,
+    names=list(recipes), checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+)))
 main = runs["L1 + GAN" if recipe.l1_weight > 0 else "GAN only"]
 patch = record("patch", receptive_field(args.d_layers))
 print(f"PatchGAN: {args.d_layers} stride-2 layers, each logit sees a {patch}x{patch} patch")
@@ -178,4 +185,4 @@ fig = plot_curves(curves, label="held_out_error", ylabel="held-out L1 error", ti
 # D's beliefs concern (output, input) pairs, averaged over all patches.
 
 fig = plot_training_curves(main.history, label="training_curves", smooth=25, equilibrium=False)  # not the plain log loss
-plt.show()
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

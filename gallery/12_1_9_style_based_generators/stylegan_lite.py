@@ -20,18 +20,22 @@ Run it yourself::
     python stylegan_lite.py --preset docs        # the quick run this page shows
     python stylegan_lite.py --preset docs --mixing-prob 0
     python stylegan_lite.py --preset docs --psi 1,0.5,0 --crossover 4
+    python stylegan_lite.py --checkpoint style.pt --checkpoint-every 1000   # save the run, every 1000 steps too
+    python stylegan_lite.py --resume style.pt --checkpoint style.pt         # go on from it to --steps in total
 """
 
 # %%
 # Settings
 # --------
-# Every constant is also a flag (``--dataset``, ``--image-size``, ``--z-dim``,
+# Every constant is also a flag (``--dataset``, ``--image-size``, ``--channels``, ``--z-dim``,
 # ``--w-dim``, ``--width``, ``--mapping-layers``, ``--mixing-prob``, ``--d-width``,
 # ``--batch-size``, ``--lr``, ``--steps``, ``--ema-decay``, ``--psi``,
-# ``--crossover``, ``--seed``).
+# ``--crossover``, ``--seed``); ``--checkpoint``, ``--checkpoint-every`` and
+# ``--resume`` save the run and go on from it.
 
 DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir with your own images
 IMAGE_SIZE = 32
+CHANNELS = 1  # 3: colour, for a --data-dir folder of colour images
 Z_DIM = 64
 W_DIM = 64
 WIDTH = 64  # channels of the 4x4 and 8x8 layers; halved at every later doubling
@@ -48,16 +52,16 @@ SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 32, "d_width": 16, "batch_size": 32, "steps": 1500, "ema_decay": 0.99}
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from modules.cli import Option, at_least, fail, name_list, or_exit, parse_script_args, recipe_flags
+from modules.cli import at_least, fail, name_list, Option, or_exit, parse_script_args, recipe_flags, sample_png_options, tensorboard_callbacks, tensorboard_option
 from modules.figures.plotting import plot_image_columns, plot_image_panels, plot_image_progress, plot_mixing_grid, plot_training_curves
+from modules.figures.output import export_samples, show_figures
 from modules.storage.results import record
 from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.figures.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
-from modules.experiments.workers import trained
+from modules.experiments.workers import checkpoint_options, trained
 
 
 def psi_list(text):
@@ -79,13 +83,16 @@ def psi_values(values):
 args = parse_script_args(
     [
         *recipe_flags(
-            StyleRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, z_dim=Z_DIM,
+            StyleRecipe, dataset=DATASET, data_dir=None, image_size=IMAGE_SIZE, channels=CHANNELS, z_dim=Z_DIM,
             w_dim=W_DIM, width=WIDTH, mapping_layers=MAPPING_LAYERS, mixing_prob=MIXING_PROB,
             d_width=D_WIDTH, batch_size=BATCH_SIZE, lr=LEARNING_RATE, steps=STEPS,
             ema_decay=EMA_DECAY,
         ),
+        *sample_png_options(),
+        tensorboard_option(),
         Option("psi", PSI, psi_list, "truncation values for the strip, comma-separated, each in [0, 1]", psi_values),
         Option("crossover", CROSSOVER, int, "first style taken from the column's latent in the mixing grid", at_least(0)),
+        *checkpoint_options(),
     ],
     DOCS_PRESET,
     description="Train a small style-based generator and explore style mixing, truncation and noise.",
@@ -120,7 +127,11 @@ def report(step, record):
     return f"step {step:5d}: D(x)={record['d_real']:.2f} D(G(z))={record['d_fake']:.2f} G loss={record['g_loss']:.3f}"
 
 
-(trainer,) = or_exit(trained, "stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset)
+(trainer,) = or_exit(
+    trained, "stylegan", [recipe], build_style_gan, device=args.device, progress=args.progress, dataset=dataset,
+    callbacks=tensorboard_callbacks(args.tensorboard, recipe.steps),
+    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+)
 every = max(1, recipe.steps // 5)  # from the history: the same lines for a fresh and a cached run
 for i, step in enumerate(trainer.history.epoch):
     if step % every == 0:
@@ -273,4 +284,5 @@ if len(history.epoch) >= SMOOTH:
     jumps = [abs(history.d_fake[i] - avg["d_fake"][at[step]]) for i, step in enumerate(history.epoch) if step % every == 0 and step in at]
     if jumps:
         record("report_jump_max", max(jumps), ".2f")
-plt.show()
+export_samples(trainer, args.sample_pngs, args.sample_count, args.seed)  # --sample-pngs DIR: PNG files for FID tools
+show_figures(args.save_figures)  # a window each; --save-figures DIR: PNG files

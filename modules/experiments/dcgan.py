@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from dataclasses import asdict, dataclass, replace
 
-from modules.storage.checkpoints import CheckpointError, cache_path, load_checkpoint
+from modules.storage.checkpoints import CheckpointError, absolute, cache_path, load_checkpoint
 from modules.data.synthetic import normal_noise
 from modules.cli import at_least, fraction, non_negative, positive, setting
 from modules.cli import image_size as cli_image_size
@@ -32,12 +32,24 @@ from modules.game.objective import Objective, objective_from_settings
 from modules.game.games import Conditional
 from modules.networks.dcgan import DISCRIMINATOR_NORMS, DCGANDiscriminator, DCGANGenerator, dcgan_init
 from modules.game.config import TrainConfig
-from modules.game import distributed
 from modules.game.history import Callback
 from modules.game.runtime import seed_everything
 from modules.experiments.workers import trained
 
-__all__ = ["GANRecipe", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan"]
+__all__ = ["channels_setting", "check_channels", "GANRecipe", "DCGAN_PRESETS", "CONDITIONAL_PRESETS", "WGAN_GP", "recipe_objective", "build_gan", "cache_gan", "save_gan", "load_gan", "pretrained_gan"]
+
+
+def channels_setting() -> Any:
+    """The ``--channels`` setting of the image recipes: 1 (grey, every built-in dataset)
+    or 3 (colour, for a ``--data-dir`` folder of colour images)."""
+    return setting(1, "image channels: 1 (grey) or 3 (colour, for a --data-dir of colour images)", choices=[1, 3])
+
+
+def check_channels(recipe: Any) -> None:
+    """Colour needs a student's folder: the built-in datasets are grey (and the digit
+    classifier that judges their samples reads one channel)."""
+    if recipe.channels == 3 and recipe.data_dir is None:
+        raise ValueError("--channels 3 is for a --data-dir folder of colour images; the built-in datasets are grey")
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ class GANRecipe:
     dataset: str = setting("digits", "training images", choices=[d for d in DATASETS if d != "folder"])
     data_dir: str | None = setting(None, "train on your own folder of images instead (ImageFolder layout or flat)")
     image_size: int = setting(32, "image height and width", cli_image_size)
-    channels: int = 1
+    channels: int = channels_setting()
     latent_dim: int = setting(100, "size of the noise vector", at_least(1))
     width: int = setting(64, "base number of channels", at_least(1))
     upsample: str = "transposed"
@@ -72,6 +84,9 @@ class GANRecipe:
     beta2: float = setting(0.999, "Adam beta2", fraction)
     critic_norm: str = setting("batch", "normalisation inside the critic", choices=DISCRIMINATOR_NORMS)
     snapshot_every: int = 0  # steps between G's snapshots (and kept weights); 0: eight per run
+
+    def __post_init__(self) -> None:
+        check_channels(self)
 
     def load_data(self) -> ImageDataset:
         return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)
@@ -157,6 +172,8 @@ def pretrained_gan(
     callbacks: Sequence[Callback] = (),
     progress: bool = False,
     resume: str | os.PathLike | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 0,
 ) -> GANTrainer:
     """The trained GAN of ``recipe``: from the model cache when that recipe was
     trained before (with the same code), else trained now and cached, like every
@@ -164,31 +181,28 @@ def pretrained_gan(
     cannot be used is trained anew.  ``callbacks`` watch the training, or say again
     what they said when the run comes from the cache.
 
-    ``resume`` (a checkpoint of :func:`save_gan`) goes on from that checkpoint to
-    ``recipe.steps``; under ``torchrun`` the run is always trained, on every process.
-    Both write their result to the cache."""
+    ``checkpoint``, ``checkpoint_every`` and ``resume`` are those of
+    :func:`~modules.experiments.workers.trained` (``--checkpoint``,
+    ``--checkpoint-every``, ``--resume``): ``resume`` goes on from a checkpoint of the
+    same recipe (but for its steps) to ``recipe.steps``.  Under ``torchrun`` the run
+    is always trained, on every process, and cached."""
     dataset = dataset if dataset is not None else recipe.load_data()
-    if resume is None and not distributed.enabled():
-        (trainer,) = trained("gan", [recipe], build_gan, workers=1, device=device, dataset=dataset, callbacks=callbacks, progress=progress)
-        return trainer
-    trainer = build_gan(recipe, dataset, device=device, callbacks=callbacks, progress=progress)
-    if resume is not None:
-        trainer.load_checkpoint(resume)
-        print(f"resumed from {resume} at step {trainer.epoch}")
-    trainer.fit(max(0, recipe.steps - trainer.epoch))
-    cache_gan(trainer, recipe)  # under torchrun, rank 0 writes it
+    (trainer,) = trained(
+        "gan", [recipe], build_gan, workers=1, device=device, dataset=dataset, callbacks=callbacks, progress=progress,
+        checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+    )
     return trainer
 
 
 def save_gan(trainer: GANTrainer, recipe: GANRecipe, path: str | os.PathLike) -> Path:
     """Save a trainer of ``recipe`` with the recipe inside, so :func:`load_gan` can
-    rebuild the same architecture from the file alone."""
+    rebuild the same architecture from the file alone; returns the full path."""
     trainer.save_checkpoint(path, recipe=asdict(recipe))
-    return Path(path)
+    return absolute(path)
 
 
 def cache_gan(trainer: GANTrainer, recipe: GANRecipe) -> Path:
-    """Put a trainer that trained ``recipe`` into the cache (``dcgan_train.py`` does)."""
+    """Put a trainer that trained ``recipe`` into the cache, where :func:`pretrained_gan` looks."""
     return save_gan(trainer, recipe, cache_path("gan", asdict(recipe)))  # where pretrained_gan looks
 
 

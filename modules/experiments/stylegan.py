@@ -16,6 +16,7 @@ import torch
 from modules.cli import at_least, fraction, positive, setting
 from modules.data.images import DATASETS, load_image_dataset
 from modules.data.synthetic import normal_noise
+from modules.experiments.dcgan import channels_setting, check_channels
 from modules.game.config import TrainConfig
 from modules.game.loop import GANTrainer, build_optimizers
 from modules.game.runtime import seed_everything
@@ -48,7 +49,7 @@ class StyleRecipe:
     dataset: str = setting("digits", "training images", choices=[d for d in DATASETS if d != "folder"])
     data_dir: str | None = setting(None, "train on your own folder of images instead")
     image_size: int = setting(16, "image height and width", style_image_size)
-    channels: int = 1
+    channels: int = channels_setting()
     z_dim: int = setting(64, "size of z", at_least(1))
     w_dim: int = setting(64, "size of w", at_least(1))
     width: int = setting(32, "channels of the coarse layers", at_least(8))
@@ -63,6 +64,9 @@ class StyleRecipe:
     ema_decay: float = setting(0.99, "decay of the generator's moving average (0: off)", fraction)
     seed: int = 0
     cpu_threads: int = 1
+
+    def __post_init__(self) -> None:
+        check_channels(self)
 
     def load_data(self) -> Any:
         return load_image_dataset(self.dataset, self.image_size, self.channels, data_dir=self.data_dir)

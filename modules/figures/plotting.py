@@ -348,7 +348,9 @@ def strip_animation(frames: torch.Tensor, label: str = "animation", interval: in
         shown.set_data(image_grid(frames[t], nrow))
         return (shown,)
 
-    return FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=True)
+    animation = FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=True)
+    fig.course_animation = animation  # --save-figures writes it as a GIF too (modules.figures.output)
+    return animation
 
 
 def plot_nearest_neighbours(samples: torch.Tensor, neighbours: torch.Tensor, distances: torch.Tensor, label: str = "nearest_neighbours") -> Figure:

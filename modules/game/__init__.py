@@ -13,6 +13,7 @@ nothing, so every name has one home (and one entry in the API reference).
 * :mod:`~modules.game.objective` -- a loss and its parts, and the objectives the lessons name
 * :mod:`~modules.game.tricks` -- training tricks, each acting where it belongs
 * :mod:`~modules.game.distributed` -- the same loop under ``torchrun`` (DistributedDataParallel)
+* :mod:`~modules.game.tensorboard` -- an optional TensorBoard log of a run (``--tensorboard DIR``)
 * :mod:`~modules.game.config`, :mod:`~modules.game.history`, :mod:`~modules.game.runtime`,
   :mod:`~modules.game.state` -- settings, records and callbacks, seeds and devices, checkpoints
 * :mod:`~modules.game.runs` -- runs made once and cached, several at once in worker processes

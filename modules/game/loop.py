@@ -29,7 +29,7 @@ from modules.game.state import Checkpoints
 from modules.game.history import History, ProgressBar
 from modules.game.sampling import Sampling
 from modules.game.tricks import build_discriminator, by_role
-from modules.game.runtime import TrainingDiverged, resolve_device, torch_threads
+from modules.game.runtime import TrainingDiverged, global_rng_state, resolve_device, torch_threads
 
 __all__ = ["EMA", "Phase", "GANTrainer", "build_optimizers", "check_finite", "update"]
 
@@ -142,6 +142,7 @@ class GANTrainer(Sampling, Checkpoints):
         self.callbacks = list(callbacks)
         self.history = History()
         self.epoch = 0  # rounds completed so far (fit() can be called again to go on)
+        self.global_rng = None  # PyTorch's global generators as the last fit() left them (None: as they are now)
         self.last_epoch = cfg.num_epochs
 
     # -- draws ----------------------------------------------------------------
@@ -206,6 +207,7 @@ class GANTrainer(Sampling, Checkpoints):
         self.discriminator.train()
         start = self.epoch
         self.last_epoch = start + num_epochs
+        self.global_rng = None  # while it trains, a checkpoint takes the process's generators as they are
         bar = [ProgressBar(cfg.progress_unit)] if cfg.progress and distributed.is_main_process() else []
         callbacks = self.callbacks + bar
         for cb in callbacks:
@@ -224,6 +226,7 @@ class GANTrainer(Sampling, Checkpoints):
                 self._snapshot(self.epoch)
             for cb in callbacks:
                 cb.on_epoch_end(self, self.epoch, record)
+        self.global_rng = global_rng_state(self.device)  # where training left them (dropout draws from them)
         for cb in callbacks:
             cb.on_train_end(self)
         return self.history

@@ -35,6 +35,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -64,6 +65,7 @@ def run_in_workers(
     calls: Sequence[tuple[Callable[..., Any], Sequence[Any]]],
     workers: int,
     costs: Sequence[float] | None = None,
+    progress: bool | None = None,
 ) -> None:
     """Run ``function(*args)`` for every ``(function, args)`` in ``calls``, spread over
     ``workers`` processes with one PyTorch thread each; return when all are done.
@@ -74,6 +76,10 @@ def run_in_workers(
     raises :class:`~modules.game.runtime.TrainingDiverged` makes this raise it with the
     same message; any other failure raises :class:`RuntimeError` with the worker's
     last line of error output.
+
+    ``progress`` (default: when standard error is a terminal) draws a bar of the
+    calls done so far: each worker notes every finished call in a file of its own,
+    which this process reads while it waits.
     """
     calls = list(calls)
     if not calls:
@@ -99,7 +105,9 @@ def run_in_workers(
             job = Path(tmp) / f"job{k}.json"
             job.write_text(json.dumps([[_name_of(calls[i][0]), list(calls[i][1])] for i in group]))
             err = open(Path(tmp) / f"job{k}.err", "w+")
-            procs.append((subprocess.Popen([sys.executable, "-m", "modules.game.runs", str(job)], env=env, stdout=err, stderr=err), err))
+            done = {**env, PROGRESS_FILE: str(Path(tmp) / f"job{k}.done")}
+            procs.append((subprocess.Popen([sys.executable, "-m", "modules.game.runs", str(job)], env=done, stdout=err, stderr=err), err))
+        _watch([proc for proc, _ in procs], Path(tmp), len(calls), workers, sys.stderr.isatty() if progress is None else progress)
         failures = []
         for proc, err in procs:
             code = proc.wait()
@@ -113,6 +121,29 @@ def run_in_workers(
             if code == DIVERGED_EXIT:
                 raise TrainingDiverged(message)
             raise RuntimeError(f"a training worker failed: {message}")
+
+
+#: the environment variable naming the file where a worker notes each call it finished
+PROGRESS_FILE = "GAN_COURSE_WORKER_DONE"
+
+
+def _watch(procs: Sequence[subprocess.Popen], folder: Path, total: int, workers: int, progress: bool) -> None:
+    """Wait for the workers; with ``progress``, a bar of the calls they have finished
+    (counted from their ``job<k>.done`` files in ``folder``)."""
+    if not progress:
+        for proc in procs:
+            proc.wait()
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=f"{total} runs in {workers} worker processes", unit="run", file=sys.stderr) as bar:
+        while True:
+            running = any(proc.poll() is None for proc in procs)
+            finished = sum(len(p.read_text().splitlines()) for p in folder.glob("job*.done"))
+            bar.update(finished - bar.n)
+            if not running:
+                return
+            time.sleep(0.5)
 
 
 def plain(recipe: Any) -> dict[str, Any]:
@@ -172,7 +203,7 @@ def cached_runs(
             for i in missing:
                 results[i] = load(recipes[i], paths[i])
                 if results[i] is None:
-                    raise RuntimeError(f"a training worker wrote no usable file for {recipes[i]}")
+                    raise RuntimeError(f"a training worker wrote no usable file for {recipes[i]} at {paths[i]}")
         else:
             for i in missing:
                 results[i] = run(recipes[i])
@@ -195,9 +226,13 @@ def _resolve(name: str) -> Any:
 def _worker(job_file: str) -> int:
     """Entry point of a worker process: make the calls listed in ``job_file``."""
     torch.set_num_threads(1)
+    done = os.environ.get(PROGRESS_FILE)
     try:
         for name, args in json.loads(Path(job_file).read_text()):
             _resolve(name)(*args)
+            if done:  # one line per finished call: the parent's progress bar counts them
+                with open(done, "a") as note:
+                    note.write(f"{name}\n")
     except TrainingDiverged as err:
         print(err, file=sys.stderr)
         return DIVERGED_EXIT

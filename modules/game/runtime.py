@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["TrainingDiverged", "seed_everything", "torch_threads", "resolve_device"]
+__all__ = ["TrainingDiverged", "seed_everything", "torch_threads", "resolve_device", "global_rng_state", "set_global_rng_state"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -25,6 +25,26 @@ def seed_everything(seed: int) -> None:
         np.random.seed(seed % 2**32)
     except ImportError:  # pragma: no cover - numpy ships with the course's dependencies
         pass
+
+
+def global_rng_state(device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """The state of PyTorch's global generators that a run on ``device`` draws from
+    where a network takes no generator of its own (dropout): the CPU's, and the
+    GPU's on a CUDA device.  A checkpoint keeps it, so a resumed run draws what an
+    uninterrupted one would (:func:`set_global_rng_state`)."""
+    device = torch.device(device)
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_global_rng_state(state: dict[str, torch.Tensor], device: torch.device | str = "cpu") -> None:
+    """Put PyTorch's global generators back where :func:`global_rng_state` found them."""
+    device = torch.device(device)
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 @contextlib.contextmanager

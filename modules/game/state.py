@@ -16,7 +16,8 @@ import torch
 from modules.game import distributed
 from modules.game.history import History
 from modules.game.runs import cached_runs
-from modules.storage.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from modules.game.runtime import global_rng_state
+from modules.storage.checkpoints import CheckpointError, absolute, load_checkpoint, load_state, save_checkpoint
 
 __all__ = ["Checkpoints", "trainer_state", "save", "load", "restore_cached", "fit_or_load", "trainer_digest"]
 
@@ -44,7 +45,9 @@ def _cpu(state: dict[str, Any]) -> dict[str, Any]:
 
 def trainer_state(trainer) -> dict[str, Any]:
     """Both players, both optimisers, the moving average, the round counter, the
-    random-number state, the history, the game's own state and the config."""
+    random-number state (the trainer's generator, and PyTorch's global generators
+    as its training left them: dropout draws from those), the history, the game's
+    own state and the config."""
     history = trainer.history.as_dict()
     history["snapshots"] = [[epoch, images] for epoch, images in trainer.history.snapshots]
     history["weights"] = [[epoch, state] for epoch, state in trainer.history.weights]
@@ -59,6 +62,7 @@ def trainer_state(trainer) -> dict[str, Any]:
         "epoch": trainer.epoch,
         "ema_updates": 0 if trainer.ema is None else trainer.ema.updates,
         "rng": trainer.rng.get_state(),
+        "global_rng": trainer.global_rng if getattr(trainer, "global_rng", None) is not None else global_rng_state(trainer.device),
         "history": history,
         "config": config,
         "callbacks": [cb.state_dict() if callable(getattr(cb, "state_dict", None)) else None for cb in trainer.callbacks],
@@ -79,18 +83,27 @@ def save(trainer, path: str | os.PathLike, **extra: Any) -> None:
     distributed.barrier()
 
 
-def load(trainer, path: str | os.PathLike, callbacks: bool = False) -> dict[str, Any]:
+def load(trainer, path: str | os.PathLike, callbacks: bool = False, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Restore a checkpoint written by :func:`save`; returns its contents.  A missing,
     corrupt, foreign or mismatching file raises :class:`CheckpointError` (one line)
     and leaves the trainer as it was.  With ``callbacks``, the trainer's callbacks
     take back what they kept (the model cache's runs, which then :meth:`replay
-    <modules.game.history.Callback.replay>` it); a file without their state is refused."""
-    data = load_checkpoint(path, kind="gan")
+    <modules.game.history.Callback.replay>` it); a file without their state is refused.
+    ``data``: the file's contents, when the caller has read them already
+    (:func:`~modules.storage.checkpoints.load_checkpoint`).
+
+    The state of PyTorch's global generators that the file keeps goes to
+    ``trainer.global_rng``, not into this process's generators: a run that goes on
+    from the file puts it there (:func:`~modules.game.runtime.set_global_rng_state`)."""
+    path = absolute(path)
+    data = load_checkpoint(path, kind="gan") if data is None else data
     backup = copy.deepcopy(trainer_state(trainer))
+    global_rng = getattr(trainer, "global_rng", None)
     try:
         _restore(trainer, data, path, callbacks)
     except BaseException:
         _restore(trainer, backup, path, callbacks)
+        trainer.global_rng = global_rng
         raise
     return data
 
@@ -104,6 +117,7 @@ def _restore(trainer, data: dict[str, Any], path: str | os.PathLike, callbacks: 
         trainer.opt_g.load_state_dict(data["opt_g"])
         trainer.opt_d.load_state_dict(data["opt_d"])
         trainer.rng.set_state(data["rng"])
+        trainer.global_rng = _global_rng(data.get("global_rng"))
         trainer.epoch = int(data["epoch"])
         if trainer.ema is not None:
             trainer.ema.updates = int(data.get("ema_updates", 0))
@@ -126,6 +140,15 @@ def _restore(trainer, data: dict[str, Any], path: str | os.PathLike, callbacks: 
                 trainer.rng.manual_seed(distributed.rank_seed(trainer.config.seed + trainer.epoch))
     except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{path} is incomplete or from another version ({type(err).__name__}: {err})") from None
+
+
+def _global_rng(state: Any) -> dict[str, torch.Tensor] | None:
+    """The global generators' state a checkpoint keeps (``None`` in older files)."""
+    if state is None:
+        return None
+    if not isinstance(state, dict) or not torch.is_tensor(state.get("cpu")):
+        raise ValueError("the state of the global random-number generators is damaged")
+    return dict(state)
 
 
 def restore_cached(trainer, path: str | os.PathLike):

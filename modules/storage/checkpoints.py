@@ -10,7 +10,8 @@ Every course checkpoint carries ``format`` = :data:`FORMAT` and a ``kind`` (``"g
 ``"classifier"``).  :func:`load_checkpoint` turns every way a file can be wrong
 (missing, truncated, not a checkpoint, another program's checkpoint, another kind)
 into a :class:`CheckpointError` with a one-line message; the scripts print it and
-exit with status 2.
+exit with status 2.  Every message names the file by its full path (:func:`absolute`),
+wherever the script was started from.
 
 The cache lets one script use a model that another script trains without depending
 on the order they run in: :func:`cache_path` names a file after a hash of everything
@@ -32,7 +33,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_state", "cache_dir", "cache_path", "source_fingerprint"]
+__all__ = ["FORMAT", "CheckpointError", "absolute", "save_checkpoint", "load_checkpoint", "load_state", "cache_dir", "cache_path", "source_fingerprint"]
 
 FORMAT = "gan-course-checkpoint-v1"
 
@@ -41,9 +42,16 @@ class CheckpointError(ValueError):
     """A checkpoint cannot be used; the message is one line that says why."""
 
 
+def absolute(path: str | os.PathLike) -> Path:
+    """``path`` as a full path (``~`` expanded, relative to the current folder), the
+    way every message about a checkpoint or the model cache names a file."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
 def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike, kind: str) -> Path:
-    """Write ``payload`` (plus ``format`` and ``kind``) to ``path`` atomically."""
-    path = Path(path).expanduser()
+    """Write ``payload`` (plus ``format`` and ``kind``) to ``path`` atomically; returns
+    the full path written."""
+    path = absolute(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"format": FORMAT, "kind": kind, **payload}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -62,7 +70,7 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike, kind: str)
 def load_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, Any]:
     """Read a course checkpoint of the given ``kind`` safely (``weights_only=True``),
     tensors on the CPU; raise :class:`CheckpointError` for any unusable file."""
-    path = Path(path).expanduser()
+    path = absolute(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
@@ -111,6 +119,6 @@ def source_fingerprint() -> str:
 
 
 def cache_path(name: str, spec: dict[str, Any]) -> Path:
-    """The cache file for the model ``name`` trained with settings ``spec``."""
+    """The cache file for the model ``name`` trained with settings ``spec`` (a full path)."""
     key = json.dumps(spec, sort_keys=True, default=str) + source_fingerprint()
-    return cache_dir() / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
+    return absolute(cache_dir()) / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
