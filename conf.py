@@ -16,6 +16,14 @@ sys.path.insert(0, os.path.join(ROOT, "docs", "_ext"))
 # install points at another checkout (a git worktree)
 sys.path.insert(0, ROOT)
 
+import course_package  # noqa: E402  (docs/_ext: the site's address and the notebooks' first cell)
+
+# The published site's address, set in one place: the environment variable
+# GAN_COURSE_SITE_URL (the Pages workflow sets it; Read the Docs gives its own).  With
+# it, install lines and notebooks name the course package's full URL; without it (a
+# local build) they name the wheel a student downloads from any lesson page.
+html_baseurl = course_package.site_url()
+
 project = "Generative Adversarial Networks: a hands-on course"
 author = "The GAN course authors"
 copyright = "2026, the GAN course authors"
@@ -31,6 +39,7 @@ extensions = [
     "sphinx_copybutton",
     "myst_parser",
     "course_build",
+    "course_package",  # docs/_ext/course_package.py: the wheel, the lesson zips and the install box
 ]
 
 root_doc = "index"
@@ -102,12 +111,8 @@ sphinx_gallery_conf = {
     # sphinx-gallery's own timing pages load jQuery and DataTables from CDNs; the
     # Build report page (docs/build_report.rst) lists the same times without a network
     "write_computation_times": False,
-    "first_notebook_cell": (
-        "# This notebook comes from the GAN course; it needs the course package `modules`:\n"
-        "# pip install -e <path to the course repository>\n"
-        "# It runs the full preset; for the quick one the site was built with, run first:\n"
-        "# %env GAN_COURSE_PRESET=docs"
-    ),
+    # installs the course package when `modules` is missing (docs/_ext/course_package.py)
+    "first_notebook_cell": course_package.first_notebook_cell(),
 }
 
 # Scripts that train on one CPU thread and start in a second process when the build

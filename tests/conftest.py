@@ -5,8 +5,11 @@ in ``course.py``; import those from there, not from this file."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -54,3 +57,27 @@ def site(tmp_path_factory) -> Site:
     assert proc.returncode == 0, f"make html failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     print(f"\nclean site build: {seconds:.1f} s")
     return Site(builddir / "html", before, git_status(), proc, seconds, netlog)
+
+
+#: where the tests serve the built site: under a prefix, as a project page on a Git host is
+PREFIX = "course/gan/"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(site, tmp_path_factory):
+    """The built site at http://127.0.0.1:<port>/course/gan/ (loopback only)."""
+    root = tmp_path_factory.mktemp("served")
+    (root / PREFIX).parent.mkdir(parents=True)
+    (root / PREFIX.rstrip("/")).symlink_to(site.html, target_is_directory=True)
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{PREFIX}"
+    server.shutdown()
+    server.server_close()

@@ -17,11 +17,9 @@ that browser these tests fail and say so.
 from __future__ import annotations
 
 import functools
-import http.server
 import json
 import os
 import re
-import threading
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -35,7 +33,6 @@ from course import ROOT
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path(os.environ.get("GAN_COURSE_CHROMIUM", "/usr/bin/chromium"))
-PREFIX = "course/gan/"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 LESSONS = sorted(p.stem for p in (ROOT / "docs").glob("12_1_*.rst"))
 EXAMPLES = sorted(f"{p.parent.name}/{p.stem}" for p in (ROOT / "gallery").glob("12_1_*/*.py"))
@@ -47,26 +44,6 @@ BROKEN_IMAGES_JS = """async () => {
         new Promise(done => { img.addEventListener("load", done); img.addEventListener("error", done); })));
     return images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
 }"""
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output readable
-        pass
-
-
-@pytest.fixture(scope="module")
-def served(site, tmp_path_factory):
-    """The built site at http://127.0.0.1:<port>/course/gan/ (loopback only)."""
-    root = tmp_path_factory.mktemp("served")
-    (root / PREFIX).parent.mkdir(parents=True)
-    (root / PREFIX.rstrip("/")).symlink_to(site.html, target_is_directory=True)
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{PREFIX}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
