@@ -40,6 +40,7 @@ extensions = [
     "myst_parser",
     "course_build",
     "course_package",  # docs/_ext/course_package.py: the wheel, the lesson zips and the install box
+    "accessibility",  # docs/_ext/accessibility.py: what axe-core's serious and critical rules ask of every page
 ]
 
 root_doc = "index"
