@@ -39,6 +39,8 @@ SEED = 0
 DOCS_PRESET = {}
 
 # %%
+from pathlib import Path
+
 import torch
 
 from modules.cli import Option, at_least, or_exit, parse_script_args
@@ -47,7 +49,6 @@ from modules.evaluation.metrics import nearest_neighbours
 from modules.figures.plotting import plot_nearest_neighbours, plot_strips, strip_animation
 from modules.figures.output import show_figures
 from modules.experiments.dcgan import DCGAN_PRESETS, load_gan, pretrained_gan
-from modules.storage.checkpoints import absolute
 from modules.storage.results import record
 
 args = parse_script_args(
@@ -66,7 +67,7 @@ args = parse_script_args(
 )
 if args.checkpoint:
     trainer, recipe = or_exit(load_gan, args.checkpoint, args.device)
-    source = absolute(args.checkpoint)  # the full path
+    source = Path(args.checkpoint).expanduser().resolve()  # the full path
 else:
     recipe = DCGAN_PRESETS[args.preset]
     trainer = or_exit(pretrained_gan, recipe, args.device)
