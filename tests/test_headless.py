@@ -228,10 +228,13 @@ def test_the_browser_check_stops_at_once_with_one_line(tmp_path):
 @pytest.mark.parametrize("script", sorted(p.stem for p in LESSON_SCRIPTS))
 def test_save_figures_writes_every_figure_the_build_drew(site, script, tmp_path):
     path = next(p for p in LESSON_SCRIPTS if p.stem == script)
-    named = sorted(p.stem for p in (ROOT / "auto_examples" / path.parent.name / "images" / "named").glob(f"{script}-*.png"))
+    drawn = ROOT / "auto_examples" / path.parent.name / "images" / "named"
+    animations = sorted(p.stem for p in drawn.glob(f"{script}-*.html"))  # the build keeps an animation as its player
+    named = sorted([p.stem for p in drawn.glob(f"{script}-*.png")] + animations)
     assert named, f"the build drew no labelled figure for {script}"
     run = run_script(script, "--preset", "docs", "--save-figures", str(tmp_path / "figures"), timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     saved = sorted(p.stem for p in (tmp_path / "figures").glob("*.png"))
     assert saved == named, f"{script}: --save-figures wrote {saved}, the build drew {named}"
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.gif")) == animations, "an animation is also written frame by frame"
     assert f"to {tmp_path / 'figures'}" in run.stdout
