@@ -29,6 +29,7 @@ notebooks there.  Without it there are no launch links.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import os
@@ -70,7 +71,9 @@ def repository() -> str:
     return value if re.fullmatch(r"[\w.-]+/[\w.-]+", value) else ""
 
 
+@functools.cache
 def project() -> dict:
+    """``pyproject.toml``'s ``[project]`` table, read once per build."""
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
@@ -223,7 +226,8 @@ def add_run_box(app, doctree, docname: str) -> None:
     intro += nodes.Text("; install it with one line" if site_url() else "; download it (the first link below), then install it with one line:")
     intro += nodes.Text(":" if site_url() else "")
     box += intro
-    box += nodes.literal_block(install_command(), install_command(), language="bash")
+    command = install_command()
+    box += nodes.literal_block(command, command, language="bash")
     links = nodes.paragraph()
     links += _link(f"Download the course package ({wheel_name()})", wheel_uri)
     if lesson is not None:

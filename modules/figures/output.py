@@ -153,12 +153,10 @@ def export_samples(trainer, folder: str | os.PathLike | None, count: int, seed: 
         return None
     rng = torch.Generator().manual_seed(seed + 7)
     ema = getattr(trainer, "ema", None) is not None
-    written = 0
     for start in range(0, count, 500):
         n = min(500, count - start)
         labels = torch.arange(start, start + n) % classes if classes else None
         images = trainer.sample(n, generator=rng, labels=labels, ema=ema)
         out = sample_pngs(images, folder, prefix="sample", start=start, total=count, labels=labels)
-        written += n
-    print(f"wrote {written} samples of the {'moving-average ' if ema else ''}generator as PNG files to {out}")
+    print(f"wrote {count} samples of the {'moving-average ' if ema else ''}generator as PNG files to {out}")
     return out

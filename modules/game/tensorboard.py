@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from modules.data.images import to_unit_range
 from modules.game.history import Callback
 
 __all__ = ["TensorBoardLogger", "missing", "open_writer", "SCALARS"]
@@ -51,7 +52,7 @@ def _grid(images: torch.Tensor) -> torch.Tensor:
     """Images in [-1, 1] tiled into one ``(C, H, W)`` picture in [0, 1]."""
     from torchvision.utils import make_grid
 
-    return make_grid((images.detach().float().cpu().clamp(-1, 1) + 1) / 2, nrow=8, padding=1, pad_value=0.5)
+    return make_grid(to_unit_range(images.detach().float().cpu()), nrow=8, padding=1, pad_value=0.5)
 
 
 class TensorBoardLogger(Callback):
