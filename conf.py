@@ -41,6 +41,7 @@ extensions = [
     "course_build",
     "course_package",  # docs/_ext/course_package.py: the wheel, the lesson zips and the install box
     "accessibility",  # docs/_ext/accessibility.py: what axe-core's serious and critical rules ask of every page
+    "sharp_figures",  # docs/_ext/sharp_figures.py: figures drawn at 200 dpi, shown at half their pixels
 ]
 
 root_doc = "index"

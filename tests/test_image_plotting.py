@@ -72,3 +72,46 @@ def test_strip_animation_has_one_frame_per_step():
     assert anim._fig.get_label() == "walk"
     html = anim.to_jshtml()
     assert html.count("data:image/png;base64") == 5
+
+
+# ---------------------------------------------------------------------------
+# nothing is cut off at a figure's edge (the site build refuses such a figure)
+
+
+def test_outside_figure_names_a_label_that_runs_off_the_edge():
+    from modules.figures.output import outside_figure
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.text(-0.4, 0.5, "a long row label", transform=ax.transAxes, ha="right")  # left of the figure
+    try:
+        assert outside_figure(fig) == ["text 'a long row label'"]
+    finally:
+        plt.close(fig)
+
+
+def test_outside_figure_passes_a_figure_that_fits_and_catches_a_clipped_title():
+    from modules.figures.output import outside_figure
+
+    fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.set_ylabel("a label")
+    ax.set_title("a title")
+    try:
+        assert outside_figure(fig) == []
+        fig.suptitle("x" * 200)  # wider than the figure
+        assert any("xxxx" in piece for piece in outside_figure(fig))
+    finally:
+        plt.close(fig)
+
+
+def test_strips_keep_long_names_inside_the_figure():
+    from modules.figures.output import outside_figure
+
+    strips = {f"pair {i}, spherical interpolation": torch.rand(10, 1, 8, 8) * 2 - 1 for i in range(3)}
+    fig = plot_strips(strips, label="t_strips", title="From the left image to the right one")
+    try:
+        assert outside_figure(fig) == []
+        assert [ax.get_title(loc="left") for ax in fig.axes] == list(strips)
+    finally:
+        plt.close(fig)

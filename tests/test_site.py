@@ -126,6 +126,68 @@ def test_named_figures_are_the_numbered_ones(site, lesson):
         assert any(n.read_bytes() == named.read_bytes() for n in numbered), named.name
 
 
+class Images(HTMLParser):
+    """Every ``<img>`` of a page: its source, and its width as the page gives it (an
+    attribute or an inline style)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img" and attrs.get("src"):
+            style = re.search(r"width:\s*([0-9.]+(?:px|%))", attrs.get("style") or "")
+            self.images.append((attrs["src"], attrs.get("width") or (style.group(1) if style else "")))
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+@by_lesson
+def test_figures_are_drawn_for_high_density_screens(site, lesson):
+    """Every figure a script drew is at 200 dpi and shown at half its pixels (or at a
+    share of the column), on the lesson page and on the example pages; none is drawn
+    narrower than 4.5 inches."""
+    html = site.html
+    out = gallery_out(lesson)
+    for named in (out / "images" / "named").glob("*.png"):
+        width, height = png_size(named)
+        assert width >= 900, f"{named.name} is {width} px wide: drawn at {width / 200:.1f} in, too small to read"
+    pages = [html_page(html, lesson)] + [html / "auto_examples" / lesson.stem / f"{s}.html" for s in scripts_of(lesson)]
+    checked = 0
+    for page in pages:
+        parser = Images()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for src, shown in parser.images:
+            if "/_images/" not in "/" + src or "thumb" in src or not src.endswith(".png"):
+                continue
+            file = (page.parent / src).resolve()
+            pixels = png_size(file)[0]
+            assert shown, f"{page.name}: {src} has no width, so it is shown at its full pixel size"
+            if shown.endswith("px"):
+                assert float(shown[:-2]) == pixels // 2, f"{page.name}: {src} is {pixels} px shown at {shown}"
+            checked += 1
+    assert checked >= 2 * len(scripts_of(lesson))
+
+
+@by_lesson
+def test_each_script_picks_a_readable_thumbnail(site, lesson):
+    """Each script names the figure of its gallery thumbnail; it is not a wide strip."""
+    out = gallery_out(lesson)
+    for script in scripts_of(lesson):
+        text = (ROOT / "gallery" / lesson.stem / f"{script}.py").read_text(encoding="utf-8")
+        match = re.search(r"^# sphinx_gallery_thumbnail_number = (\d+)$", text, re.M)
+        assert match, f"{script}.py picks no thumbnail (# sphinx_gallery_thumbnail_number = N)"
+        figure = out / "images" / f"sphx_glr_{script}_{int(match.group(1)):03d}.png"
+        width, height = png_size(figure)
+        assert width <= 3 * height, f"{script}'s thumbnail figure is {width}x{height}: a strip is unreadable as a thumbnail"
+        assert (out / "images" / "thumb" / f"sphx_glr_{script}_thumb.png").is_file()
+
+
 @by_lesson
 def test_lesson_links_scripts_and_example_pages(site, lesson):
     html = site.html

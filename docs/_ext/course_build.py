@@ -109,10 +109,14 @@ class TrainersFirst:
 
 
 def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
-    """sphinx-gallery's matplotlib scraper, plus a copy of each labelled figure under its name."""
+    """sphinx-gallery's matplotlib scraper at :data:`~modules.figures.output.DPI`, plus a
+    copy of each labelled figure under its name; a figure that cuts off a label is a
+    warning, so the site build (``-W``) fails (:func:`~modules.figures.output.outside_figure`)."""
     import matplotlib.pyplot as plt
     from matplotlib.animation import Animation
     from sphinx_gallery.scrapers import matplotlib_scraper
+
+    from modules.figures.output import DPI, outside_figure
 
     paths = block_vars["image_path_iterator"]
     first = len(paths.paths)
@@ -132,7 +136,12 @@ def named_figure_scraper(block, block_vars, gallery_conf, **kwargs):
             named_dir.mkdir(parents=True, exist_ok=True)
             html = CDN_STYLESHEET.sub("", anim.to_jshtml())
             (named_dir / f"{stem}-{plt.figure(num).get_label()}.html").write_text(html, encoding="utf-8")
-    rst = CDN_STYLESHEET.sub("", matplotlib_scraper(block, block_vars, gallery_conf, **kwargs))
+    for num in plt.get_fignums():  # a label or title cut off at the edge: a warning, an error under -W
+        cut = outside_figure(plt.figure(num))
+        if cut:
+            logger.warning(f"{stem}: figure {plt.figure(num).get_label() or num} cuts off {'; '.join(cut)} at its edge; give it room (a larger figure, or fig.subplots_adjust)")
+    # drawn at twice matplotlib's resolution and shown at half its pixels (sharp_figures)
+    rst = CDN_STYLESHEET.sub("", matplotlib_scraper(block, block_vars, gallery_conf, **{"dpi": DPI, **kwargs}))
     seen = block_vars.setdefault("_named_figure_labels", set())  # one dict per script run
     for label, path in zip(labels, paths.paths[first:]):
         if not label:

@@ -40,6 +40,8 @@ SEED = 0
 # The site build trains less, on smaller groups (noisier statistics, 5x less compute):
 DOCS_PRESET = {"epochs": 400, "batch_size": 2000, "group_size": 500}
 
+# sphinx_gallery_thumbnail_number = 1
+
 # %%
 import functools
 

@@ -34,6 +34,8 @@ BATCH_SIZE = 512  # images per batch, real or fake
 SEED = 0
 DOCS_PRESET = {"batch_size": 256}  # the site build: same epochs, half the batch
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 import functools
 

@@ -38,6 +38,8 @@ CHECKPOINT = None  # a file from dcgan_train.py --checkpoint; None: the preset's
 SEED = 0
 DOCS_PRESET = {}
 
+# sphinx_gallery_thumbnail_number = 1
+
 # %%
 from pathlib import Path
 

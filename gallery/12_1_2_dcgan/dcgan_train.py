@@ -46,6 +46,8 @@ EMA_DECAY = 0.999  # moving average of G's weights (0 switches it off)
 SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "steps": 1000, "ema_decay": 0.99}
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 import torch
 

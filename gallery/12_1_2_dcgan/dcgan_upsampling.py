@@ -35,6 +35,8 @@ STEPS = 1000  # training steps of the resize-convolution generator
 SEED = 0
 DOCS_PRESET = {"steps": 250}
 
+# sphinx_gallery_thumbnail_number = 1
+
 # %%
 from dataclasses import replace
 

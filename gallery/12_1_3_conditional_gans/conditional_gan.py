@@ -40,6 +40,8 @@ DIGIT = None  # a class (0-9) to draw a whole page of; None: skip that figure
 SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "steps": 500, "ema_decay": 0.99}
 
+# sphinx_gallery_thumbnail_number = 1
+
 # %%
 import torch
 

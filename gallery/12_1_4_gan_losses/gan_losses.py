@@ -42,6 +42,8 @@ WORKERS = 0  # training processes at once; 0: one per CPU core
 SEED = 0
 DOCS_PRESET = {"steps": 2000}
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 import torch
 

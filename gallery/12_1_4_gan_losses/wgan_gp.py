@@ -58,6 +58,8 @@ EMA_DECAY = 0.0  # moving average of G's weights (the paper has none)
 SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 16, "lr": 5e-4, "steps": 400}
 
+# sphinx_gallery_thumbnail_number = 3
+
 # %%
 import torch
 

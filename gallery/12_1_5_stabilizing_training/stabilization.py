@@ -43,6 +43,8 @@ WORKERS = 0  # training processes at once; 0: one per CPU core
 SEED = 0
 DOCS_PRESET = {"steps": 2000, "lr": 2e-3, "tricks": ["label_smoothing", "noisy_labels", "instance_noise", "spectral_norm", "ttur", "feature_matching", "gradient_clipping"]}
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 from dataclasses import replace
 

@@ -44,6 +44,8 @@ WORKERS = 0  # training processes at once; 0: one per CPU core
 SEED = 0
 DOCS_PRESET = {"steps": 3000}
 
+# sphinx_gallery_thumbnail_number = 1
+
 # %%
 from dataclasses import replace
 

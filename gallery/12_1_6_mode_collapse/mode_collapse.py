@@ -44,6 +44,8 @@ WORKERS = 0  # training processes at once; 0: one per CPU core
 SEED = 0
 DOCS_PRESET = {"ring_steps": 2000, "ring_lr": 2e-3, "grid_steps": 6000, "grid_batch_size": 128, "grid_lr": 1.5e-3, "fixes": ["minibatch_std", "pack", "unrolled"], "grid_fixes": ["minibatch_std"]}
 
+# sphinx_gallery_thumbnail_number = 4
+
 # %%
 from dataclasses import replace
 

@@ -48,6 +48,8 @@ NOISE = 1.0  # standard deviation of the noise added in the constructed cases (i
 SEED = 0
 DOCS_PRESET = {"features": "digits", "samples": 1000, "real_images": 2000, "kid_subsets": 50, "kid_subset_size": 500, "sizes": [100, 200, 400, 800], "repeats": 50}
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 import torch
 import torch.nn.functional as F

@@ -53,6 +53,8 @@ WORKERS = 0  # training processes at once on a CPU (0: one per core)
 SEED = 0
 DOCS_PRESET = {"image_size": 32, "width": 16, "depth": 2, "d_width": 16, "d_layers": 2, "lr": 5e-4, "steps": 600}
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 import math
 from dataclasses import replace
@@ -130,7 +132,7 @@ main = runs["cycle" if recipe.cycle_weight > 0 else "GAN only"]
 # translation, known here because domain B is made from A by code.
 
 judge = train_domain_classifier(domains, seed=args.seed)
-digits, accuracy = or_exit(pretrained_classifier, ClassifierRecipe(image_size=args.image_size))
+digits, accuracy = or_exit(pretrained_classifier, ClassifierRecipe(dataset="digits", image_size=args.image_size))  # domain A is scikit-learn's digits
 judged_b = judge.is_b(domains.test_b.tensors()[0]).float().mean().item()
 judged_a = (~judge.is_b(domains.test_a.tensors()[0])).float().mean().item()
 print(f"domain classifier: {record('judge_b', judged_b, '.1%')} of held-out B and {record('judge_a', judged_a, '.1%')} of held-out A judged right")

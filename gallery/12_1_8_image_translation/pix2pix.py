@@ -50,6 +50,8 @@ WORKERS = 0  # training processes at once on a CPU (0: one per core)
 SEED = 0
 DOCS_PRESET = {"image_size": 32, "scenes": 2000, "width": 16, "d_width": 16, "d_layers": 2, "batch_size": 8, "lr": 1e-3, "steps": 1000}
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 from dataclasses import replace
 
@@ -94,9 +96,10 @@ print(f"preset={args.preset} device={args.device}: {len(train)} training pairs, 
 
 show = slice(0, 6)
 fig = plot_image_columns(
-    {"input (outline)": held_out.inputs[show], "target": held_out.targets[show]},
+    {f"pair {i + 1}": torch.stack([held_out.inputs[i].expand_as(held_out.targets[i]), held_out.targets[i]]) for i in range(show.start, show.stop)},
     label="pairs",
     title="Held-out pairs",
+    row_names=["input\n(outline)", "target"],
 )
 
 # %%

@@ -51,6 +51,8 @@ CROSSOVER = 2  # style-mixing grid: styles 0 .. CROSSOVER-1 from the row's laten
 SEED = 0
 DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 32, "d_width": 16, "batch_size": 32, "steps": 1500, "ema_decay": 0.99}
 
+# sphinx_gallery_thumbnail_number = 4
+
 # %%
 import numpy as np
 import torch

@@ -25,10 +25,50 @@ import matplotlib
 import matplotlib.pyplot as plt
 import torch
 
-__all__ = ["show_figures", "save_figures", "figure_names", "sample_pngs", "export_samples", "writable_folder"]
+__all__ = ["show_figures", "save_figures", "figure_names", "outside_figure", "sample_pngs", "export_samples", "writable_folder"]
 
-#: the resolution of saved figures: sharp on a high-density screen and in print
+#: the resolution of saved figures: sharp on a high-density screen and in print (the
+#: site draws its figures at the same resolution and shows them at half their pixels,
+#: two image pixels per CSS pixel)
 DPI = 200
+
+
+def outside_figure(fig: matplotlib.figure.Figure, tolerance: float = 2.0) -> list[str]:
+    """What of ``fig`` would be cut off at its edges: ``[]`` when everything drawn lies
+    inside it, else one description per piece that reaches out (the text of a clipped
+    label or title, or the extent of another artist), for the build's check that no
+    figure on the site loses a label.  ``tolerance`` is in pixels at the figure's dpi."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    width, height = fig.bbox.width, fig.bbox.height
+
+    def reaches_out(box) -> bool:
+        return box.x0 < -tolerance or box.y0 < -tolerance or box.x1 > width + tolerance or box.y1 > height + tolerance
+
+    whole = fig.get_tightbbox(renderer)  # in inches, like bbox_inches="tight"
+    if whole is None or not reaches_out(whole.transformed(fig.dpi_scale_trans)):
+        return []
+    # tick labels (also those of ticks outside the view, never drawn): the axes' own
+    # tight box below covers the ones drawn
+    ticks = {
+        id(label)
+        for ax in fig.axes
+        for axis in (ax.xaxis, ax.yaxis)
+        for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+        for label in (tick.label1, tick.label2)
+    }
+    found = []
+    for text in fig.findobj(matplotlib.text.Text):
+        if id(text) in ticks or not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        if box.width and reaches_out(box):
+            found.append(f"text {text.get_text()!r}")
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)
+        if box is not None and reaches_out(box) and not found:
+            found.append(f"axes {ax.get_title() or ax.get_label() or 'untitled'!r} (its tick labels or decorations)")
+    return found or [f"something drawn at {tuple(round(v, 2) for v in whole.extents)} inches, outside the figure's {fig.get_size_inches().round(2).tolist()}"]
 
 
 def writable_folder(value: str) -> str | None:

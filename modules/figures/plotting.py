@@ -321,13 +321,13 @@ def plot_class_grid(images: torch.Tensor, class_names: Sequence[str], label: str
 def plot_strips(strips: dict[str, torch.Tensor], label: str, title: str = "") -> Figure:
     """One row of images per entry (name -> ``(T, C, H, W)``), e.g. interpolations."""
     cols = max(len(s) for s in strips.values())
-    fig = _figure(label, figsize=(0.9 * cols + 1.6, 1.0 * len(strips) + 0.6), layout="constrained")
+    fig = _figure(label, figsize=(0.9 * cols + 0.4, 1.2 * len(strips) + 0.6), layout="constrained")
     axes = fig.subplots(len(strips), 1, squeeze=False)[:, 0]
     for ax, (name, strip) in zip(axes, strips.items()):
         ax.imshow(image_grid(strip, nrow=len(strip), padding=1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+        ax.set_title(name, loc="left", fontsize=10, pad=3)  # above the strip: a long name never runs off the edge
     if title:
         fig.suptitle(title)
     return fig
@@ -455,7 +455,8 @@ def plot_2d_panels(panels: dict[str, torch.Tensor], target: GaussianMixture2D, l
     its name and, if given, a note such as its coverage."""
     rows = (len(panels) + cols - 1) // cols
     cols = min(cols, len(panels))
-    fig = _figure(label, figsize=(2.1 * cols, 2.25 * rows), layout="constrained")
+    side = max(2.1, 5.6 / cols)  # two or three panels get room enough to read
+    fig = _figure(label, figsize=(side * cols, (side + 0.15) * rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
