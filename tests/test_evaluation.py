@@ -427,3 +427,25 @@ def test_pretrained_classifier_cache_file_is_kept_reused_and_replaced_when_unusa
     path.write_bytes(b"not a checkpoint")
     _, anew = classifier.pretrained_classifier(recipe)  # trained anew (seeded: the same accuracy)
     assert anew == accuracy and load_checkpoint(path, kind="classifier")["accuracy"] == accuracy
+
+
+def test_judge_of_mnist_5k_trains_on_the_training_digits_and_is_scored_on_the_held_out_ones():
+    """The judge's recipe picks its budget by dataset; its accuracy is measured on the
+    held-out images it is given, never on its training images."""
+    from modules.evaluation import classifier
+    from modules.data.images import held_out_split
+
+    recipe = classifier.ClassifierRecipe(dataset="mnist-5k")
+    assert recipe.images_seen == classifier.IMAGES_SEEN["mnist-5k"] == 60000
+    assert classifier.ClassifierRecipe(dataset="digits").images_seen == classifier.DEFAULT_IMAGES_SEEN
+    assert classifier.ClassifierRecipe(dataset="mnist-5k", images_seen=128).images_seen == 128
+    held = classifier.held_out_images(recipe)
+    assert len(held) == 1000 and torch.bincount(held.labels).tolist() == [100] * 10
+
+    train, test = held_out_split("mnist-5k", 16)
+    small = classifier.ClassifierRecipe(dataset="mnist-5k", image_size=16, images_seen=4000)
+    model, accuracy = classifier.train_classifier(small, train, test)
+    assert accuracy > 0.3  # one pass over the training digits: far above chance (0.1) on the held-out ones
+    wrong = type(test)(test.name, test.images, (test.labels + 1) % 10, test.image_size, test.class_names)
+    _, wrong_accuracy = classifier.train_classifier(small, train, wrong)  # the same model, scored on other labels
+    assert wrong_accuracy < accuracy / 2

