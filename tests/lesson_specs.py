@@ -116,7 +116,7 @@ LESSONS = (
         captionless=("latent_walk",),
         references=(
             "PyTorchDCGAN", "Springenberg2015", "Dumoulin2016", "Ioffe2015", "Kingma2015", "Yazici2019", "Odena2016",
-            "Shoemake1985", "White2016", "Pedregosa2011", "Alpaydin1998", "LeCun1998", "Xiao2017",
+            "Shoemake1985", "White2016", "Pedregosa2011", "Raschka2018", "Alpaydin1998", "LeCun1998", "Xiao2017",
         ),
         cited_from_elsewhere=("Radford2016", "Karras2018"),
         min_results=5,

@@ -96,7 +96,7 @@ print(f"preset={args.preset} device={args.device}: {len(train)} training pairs, 
 
 show = slice(0, 6)
 fig = plot_image_columns(
-    {f"pair {i + 1}": torch.stack([held_out.inputs[i].expand_as(held_out.targets[i]), held_out.targets[i]]) for i in range(show.start, show.stop)},
+    {f"pair {i + 1}": torch.stack([held_out.inputs[i].expand_as(held_out.targets[i]), held_out.targets[i]]) for i in range(len(held_out.inputs[show]))},
     label="pairs",
     title="Held-out pairs",
     row_names=["input\n(outline)", "target"],
