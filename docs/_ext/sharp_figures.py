@@ -32,9 +32,10 @@ def half_width(path: Path) -> int | None:
 def _source_path(app, docname: str, uri: str) -> Path | None:
     if GENERATED not in uri or "/images/" not in uri or "/thumb/" in uri:
         return None
-    if uri.startswith("/"):
-        return Path(app.srcdir) / uri.lstrip("/")
-    return (Path(app.srcdir) / docname).parent / uri if not (Path(app.srcdir) / uri).is_file() else Path(app.srcdir) / uri
+    # relative to the source folder (absolute in the directive, or once Sphinx has
+    # normalised it), else to the page's own folder
+    candidates = (Path(app.srcdir) / uri.lstrip("/"), (Path(app.srcdir) / docname).parent / uri)
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def _set_widths(app, doctree) -> None:

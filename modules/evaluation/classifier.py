@@ -55,8 +55,7 @@ def train_classifier(recipe: ClassifierRecipe, train: ImageDataset, test: ImageD
     """Train :class:`~modules.networks.classifier.DigitClassifier` on ``train``; returns
     it (in eval mode) and its accuracy on the held-out ``test``."""
     seed_everything(recipe.seed)
-    dataset = train
-    model = DigitClassifier(dataset.channels, dataset.num_classes, input_size=dataset.image_size)
+    model = DigitClassifier(train.channels, train.num_classes, input_size=train.image_size)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     rng = torch.Generator().manual_seed(recipe.seed)
     with torch_threads(2):
