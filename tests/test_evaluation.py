@@ -449,3 +449,49 @@ def test_judge_of_mnist_5k_trains_on_the_training_digits_and_is_scored_on_the_he
     wrong = type(test)(test.name, test.images, (test.labels + 1) % 10, test.image_size, test.class_names)
     _, wrong_accuracy = classifier.train_classifier(small, train, wrong)  # the same model, scored on other labels
     assert wrong_accuracy < accuracy / 2
+
+
+# --------------------------------------------------------------------------------------
+# Nearest training images (the copying check of lessons 12.1.2 and 12.1.7)
+# --------------------------------------------------------------------------------------
+def test_nearest_neighbours_put_copies_at_zero_and_skip_self_on_request():
+    """A copy of a bank image is at distance exactly 0 (the fast matrix-product
+    distances are about 1e-6 off, which the gates' "copies at 0" would not survive);
+    ``exclude_self`` finds the nearest *other* image; the distances match a direct
+    computation."""
+    from modules.evaluation.metrics import nearest_neighbours
+
+    bank = (torch.randint(0, 256, (300, 1, 32, 32), generator=gen(3)).float() / 127.5 - 1)
+    queries = bank[:40]
+    dist, idx = nearest_neighbours(queries, bank)
+    assert torch.equal(dist[:, 0], torch.zeros(40)) and torch.equal(idx[:, 0], torch.arange(40))
+    others, oidx = nearest_neighbours(queries, bank, k=2, exclude_self=True)
+    assert (oidx != torch.arange(40).unsqueeze(1)).all() and (others > 1).all()
+    direct = torch.cdist(queries.flatten(1).double(), bank.flatten(1).double(), compute_mode="donot_use_mm_for_euclid_dist")
+    direct[torch.arange(40), torch.arange(40)] = float("inf")
+    expected = direct.topk(2, dim=1, largest=False)
+    assert torch.allclose(others.double(), expected.values, atol=1e-5) and torch.equal(oidx, expected.indices)
+
+
+def test_pixel_spread_is_zero_for_copies_and_grows_with_variety():
+    from modules.evaluation.metrics import pixel_spread
+
+    one = torch.rand(1, 1, 8, 8, generator=gen(1))
+    assert pixel_spread(one.repeat(5, 1, 1, 1)) == 0.0
+    a, b = torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 2, 2)
+    assert pixel_spread(torch.cat([a, b])) == pytest.approx(2.0)  # one pair, distance sqrt(4)
+    narrow, wide = (torch.rand(50, 1, 8, 8, generator=gen(2)) * s for s in (0.1, 1.0))
+    assert pixel_spread(wide) > 5 * pixel_spread(narrow)
+    with pytest.raises(ValueError, match="at least 2"):
+        pixel_spread(one)
+
+
+def test_feature_dim_is_known_before_the_extractor_is_built():
+    """gan_metrics.py checks its sample sizes with feature_dim before it trains the
+    digit classifier or downloads Inception: the numbers must be the extractors' own."""
+    from modules.evaluation.feature_metrics import feature_dim
+
+    assert feature_dim("digits") == DigitFeatures(DigitClassifier()).dim == 64
+    assert feature_dim("inception") == InceptionFeatures.dim == 2048
+    with pytest.raises(ValueError, match="unknown feature extractor"):
+        feature_dim("vgg")

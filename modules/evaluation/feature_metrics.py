@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from modules.networks.classifier import DigitClassifier
+from modules.networks.classifier import FEATURE_DIM, DigitClassifier
 from modules.evaluation.classifier import ClassifierRecipe, class_probabilities, classifier_features, pretrained_classifier
 from modules.game.runtime import torch_threads
 
@@ -56,6 +56,7 @@ __all__ = [
     "digit_features",
     "InceptionFeatures",
     "FEATURE_EXTRACTORS",
+    "feature_dim",
     "feature_extractor",
     "generated_images",
 ]
@@ -550,6 +551,17 @@ FEATURE_EXTRACTORS: Mapping[str, str] = {
     "digits": "the course's digit classifier: 64 features, 10 classes, offline, seconds on a CPU",
     "inception": "torchvision's Inception-v3: 2,048 features, 1,000 classes, ~100 MB download once; not comparable to published FIDs",
 }
+
+
+def feature_dim(name: str) -> int:
+    """How many features per image the extractor called ``name`` gives, known before
+    it is built (a script checks its sample sizes before it trains the digit
+    classifier or downloads Inception's weights)."""
+    if name == "digits":
+        return FEATURE_DIM
+    if name == "inception":
+        return InceptionFeatures.dim
+    raise ValueError(f"unknown feature extractor {name!r}; known: {', '.join(FEATURE_EXTRACTORS)}")
 
 
 def feature_extractor(name: str, device: str = "cpu") -> FeatureExtractor:

@@ -19,6 +19,7 @@ __all__ = [
     "line_patterns_covered",
     "class_shares",
     "nearest_neighbours",
+    "pixel_spread",
     "checkerboard_strength",
     "ModeCoverage",
     "mode_coverage",
@@ -69,14 +70,34 @@ def nearest_neighbours(queries: torch.Tensor, bank: torch.Tensor, k: int = 1, ex
 
     ``exclude_self`` skips an exact match at distance 0 (use it when the queries are
     themselves rows of the bank, to get the typical distance between training images).
+
+    The search uses ``torch.cdist``'s fast matrix-product form, whose distances carry
+    rounding errors of about 1e-6 (an image's distance to itself is not exactly 0);
+    the distances returned are recomputed exactly for the neighbours found, so a copy
+    is at 0.  ``exclude_self`` therefore treats anything closer than 1e-4 as the
+    query itself (two different 8-bit images differ by at least 2/255).
     """
     q = queries.flatten(1).double()
     b = bank.flatten(1).double()
     dist = torch.cdist(q, b)
     if exclude_self:
-        dist = dist.masked_fill(dist < 1e-9, float("inf"))
-    values, indices = dist.topk(k, dim=1, largest=False)
+        dist = dist.masked_fill(dist < 1e-4, float("inf"))
+    indices = dist.topk(k, dim=1, largest=False).indices
+    values = (q.unsqueeze(1) - b[indices]).norm(dim=2)  # exact, for the k found
     return values.float(), indices
+
+
+def pixel_spread(images: torch.Tensor) -> float:
+    """The mean Euclidean distance between two different images of ``images`` (all
+    pixel values): how much a set of images varies.  Lesson 12.1.3 compares the spread
+    of the samples of one class with that of real images of the class; a generator
+    that writes every 7 alike scores far below the real 7s.  Pixel distance also
+    grows with blur and noise, so read it next to the samples."""
+    x = images.flatten(1).double()
+    n = len(x)
+    if n < 2:
+        raise ValueError(f"a spread needs at least 2 images, got {n}")
+    return (torch.cdist(x, x).sum() / (n * (n - 1))).item()
 
 
 def checkerboard_strength(images: torch.Tensor) -> float:

@@ -15,6 +15,10 @@ from torch import nn
 __all__ = ["DigitClassifier"]
 
 
+#: Features per image of :class:`DigitClassifier` (its hidden layer's width, by default).
+FEATURE_DIM = 64
+
+
 class DigitClassifier(nn.Module):
     """A small CNN that says which class an image shows: the judge of the lessons'
     quality gates (is this sample a 7?) and, through :meth:`features`, the feature
@@ -25,7 +29,7 @@ class DigitClassifier(nn.Module):
     ``input_size`` is the image size it was trained on.
     """
 
-    def __init__(self, channels: int = 1, num_classes: int = 10, width: int = 16, feature_dim: int = 64, input_size: int = 32) -> None:
+    def __init__(self, channels: int = 1, num_classes: int = 10, width: int = 16, feature_dim: int = FEATURE_DIM, input_size: int = 32) -> None:
         super().__init__()
         self.input_size = input_size  # images of another size are resized first (see modules.evaluation.classifier.classify)
         self.body = nn.Sequential(
