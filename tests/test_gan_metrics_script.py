@@ -135,11 +135,12 @@ def _stop(*args, **kwargs):
 @pytest.mark.parametrize("preset", ["docs", "full"])
 def test_gan_metrics_evaluates_the_lessons_presets(monkeypatch, preset):
     """gan_metrics.py, run with ``--preset``, picks that preset's DCGAN and conditional
-    DCGAN.  It is stopped at its first step after choosing them (the feature
-    extractor), before it loads data, trains or records anything."""
+    DCGAN.  It is stopped at its first step after choosing them (loading their
+    training data), before it trains or records anything."""
     path = script_path("gan_metrics")
     monkeypatch.setattr(sys, "argv", [str(path), "--preset", preset])
     monkeypatch.delenv("GAN_COURSE_PRESET", raising=False)
+    monkeypatch.setattr(modules.experiments.dcgan.GANRecipe, "load_data", _stop)
     monkeypatch.setattr(modules.evaluation.feature_metrics, "feature_extractor", _stop)
     monkeypatch.setattr(modules.experiments.dcgan, "pretrained_gan", _stop)
     namespace = {"__name__": "__main__", "__file__": str(path)}

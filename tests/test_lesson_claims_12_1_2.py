@@ -77,12 +77,14 @@ def test_width_answer_parameter_counts_grow_with_the_square_of_the_width():
 
 def test_lessons_state_the_docs_presets_they_show():
     """The captions name the docs presets the scripts really have."""
-    digits = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "ema_decay": 0.99}
-    assert constants("dcgan_train")["DOCS_PRESET"] == {**digits, "steps": 1000}
-    assert constants("dcgan_upsampling")["DOCS_PRESET"] == {"steps": 250}
-    assert constants("conditional_gan")["DOCS_PRESET"] == {**digits, "steps": 500}
+    mnist = {"dataset": "mnist-5k", "image_size": 32, "width": 32, "batch_size": 64, "lr": 2e-3, "ema_decay": 0.99}
+    assert constants("dcgan_train")["DOCS_PRESET"] == {**mnist, "steps": 1000}
+    assert constants("dcgan_upsampling")["DOCS_PRESET"] == {"steps": 125}
+    assert constants("conditional_gan")["DOCS_PRESET"] == {**mnist, "steps": 1000}
     dcgan, cgan = one_line(read(DCGAN)), one_line(read(CGAN))
-    assert "docs preset: scikit-learn digits, 32x32, 1,000 steps" in dcgan
+    assert "docs preset: mnist-5k digits, 32x32, 1,000 steps" in dcgan
     assert "moving-average decay 0.99" in dcgan
-    assert "transposed generator 1,000 steps, resize generator 250 steps" in dcgan
-    assert "docs preset: scikit-learn digits, 32x32, 500 steps" in cgan
+    assert "transposed generator 1,000 steps, resize generator 125 steps" in dcgan
+    assert "docs preset: mnist-5k digits, 32x32, 1,000 steps" in cgan
+    for text in (dcgan, cgan):
+        assert "width=32" in text and "lr 2e-3" in text

@@ -86,34 +86,38 @@ def test_lesson_states_the_presets_the_script_and_recipes_have():
     assert values["DOCS_PRESET"] == {
         "features": "digits",
         "samples": 1000,
-        "real_images": 2000,
+        "real_images": 1000,
         "kid_subsets": 50,
         "kid_subset_size": 500,
-        "sizes": [100, 200, 400, 800],
-        "repeats": 50,
+        "sizes": [100, 200, 300, 500],
+        "repeats": 100,
     }
-    assert (values["FEATURES"], values["SAMPLES"], values["REAL_IMAGES"], values["K"]) == ("inception", 10000, 20000, 3)
+    assert (values["FEATURES"], values["SAMPLES"], values["REAL_IMAGES"], values["K"]) == ("inception", 10000, 10000, 3)
     assert (values["KID_SUBSETS"], values["KID_SUBSET_SIZE"]) == (100, 1000)
+    # each preset's FID-bias sizes fit its real images: two disjoint sets of the largest size
+    # (MNIST has 10,000 test digits, mnist-5k 1,000 held-out digits)
+    full_sizes = [int(s) for s in values["SIZES"].split(",")]
+    assert 2 * max(full_sizes) <= values["REAL_IMAGES"] <= 10000
+    assert 2 * max(values["DOCS_PRESET"]["sizes"]) <= values["DOCS_PRESET"]["real_images"] <= 1000
     assert (values["BLUR"], values["NOISE"], values["SEED"]) == (2.0, 1.0, 0)
     docs, cdocs = DCGAN_PRESETS["docs"], CONDITIONAL_PRESETS["docs"]
-    assert (docs.dataset, docs.image_size, docs.steps, docs.ema_decay) == ("digits", 32, 1000, 0.99)
-    assert cdocs.conditional and cdocs.steps == 500 and cdocs.dataset == "digits"
+    assert (docs.dataset, docs.image_size, docs.steps, docs.ema_decay) == ("mnist-5k", 32, 1000, 0.99)
+    assert cdocs.conditional and cdocs.steps == 1000 and cdocs.dataset == "mnist-5k"
     full, cfull = DCGAN_PRESETS["full"], CONDITIONAL_PRESETS["full"]
     assert (full.dataset, full.image_size, full.steps) == ("mnist", 64, 3000)
     assert cfull.conditional and cfull.steps == 3000
     text = one_line(lesson_text())
     for said in (
-        "docs preset: digit-classifier features, scikit-learn digits at 32x32, dcgan trained for 1,000 steps, 1,000 generated samples per evaluation",
-        "docs preset: digit-classifier features, scikit-learn digits at 32x32, 898 images per case at most",
-        "docs preset: scikit-learn digits at 32x32, 898 images per set, dcgan trained for 1,000 steps",
-        "(mean and standard deviation over 50 draws per size). docs preset: digit-classifier features, scikit-learn digits, sample sizes 100, 200, 400 and 800",
-        "the docs preset compares 1,000 generated images per evaluation with all 1,797 of scikit-learn's digits, at 32x32, through the digit classifier's 64 features",
-        "the full preset compares 10,000 generated images with up to 20,000 mnist images through inception's 2,048 features",
+        "docs preset: digit-classifier features, held-out mnist-5k digits at 32x32, dcgan trained for 1,000 steps, 1,000 generated samples per evaluation",
+        "docs preset: digit-classifier features, held-out mnist-5k digits at 32x32, 500 images per case at most",
+        "docs preset: mnist-5k digits at 32x32, 500 images per set against the dcgan's 4,000 training digits, dcgan trained for 1,000 steps",
+        "(mean and standard deviation over 100 draws per size). docs preset: digit-classifier features, held-out mnist-5k digits, sample sizes 100, 200, 300 and 500",
+        "the docs preset compares 1,000 generated images per evaluation with the 1,000 held-out digits of ``mnist-5k``, at 32x32, through the digit classifier's 64 features",
+        "the full preset compares 10,000 generated images with mnist's 10,000 test digits through inception's 2,048 features",
         "the moving average of them, which the docs preset keeps with decay 0.99",
-        "the conditional gan trained for 500 steps, the dcgan for 1,000",
         "in the full preset both train for 3,000 steps on mnist",
         "both generators train for 3,000 steps on mnist at 64x64 and are scored with inception features on 10,000 samples",
-        "the script draws 50 such pairs for each of four sizes",
+        "the script draws 100 such pairs for each of four sizes",
         "(100 samples of each class)",
         "a gaussian blur of standard deviation 2 pixels (``--blur``)",
         "gaussian noise of standard deviation 1 to images in [-1, 1] (``--noise``)",

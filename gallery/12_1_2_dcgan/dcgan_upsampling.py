@@ -33,7 +33,7 @@ Run it yourself::
 
 STEPS = 1000  # training steps of the resize-convolution generator
 SEED = 0
-DOCS_PRESET = {"steps": 250}
+DOCS_PRESET = {"steps": 125}
 
 # sphinx_gallery_thumbnail_number = 1
 

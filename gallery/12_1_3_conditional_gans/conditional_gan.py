@@ -26,7 +26,7 @@ Run it yourself::
 # ``--width``, ``--batch-size``, ``--lr``, ``--steps``, ``--ema-decay``,
 # ``--columns``, ``--digit``, ``--seed``).
 
-DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir with class folders
+DATASET = "mnist"  # mnist-5k (offline), digits (offline), mnist, fashion-mnist; or --data-dir with class folders
 IMAGE_SIZE = 64
 CHANNELS = 1  # 3: colour, for a --data-dir folder of colour images
 LATENT_DIM = 100
@@ -38,7 +38,7 @@ EMA_DECAY = 0.999
 COLUMNS = 8  # noise vectors in the class-by-noise grid
 DIGIT = None  # a class (0-9) to draw a whole page of; None: skip that figure
 SEED = 0
-DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size": 64, "steps": 500, "ema_decay": 0.99}
+DOCS_PRESET = {"dataset": "mnist-5k", "image_size": 32, "width": 32, "batch_size": 64, "lr": 2e-3, "steps": 1000, "ema_decay": 0.99}
 
 # sphinx_gallery_thumbnail_number = 1
 
@@ -46,9 +46,10 @@ DOCS_PRESET = {"dataset": "digits", "image_size": 32, "width": 16, "batch_size":
 import torch
 
 from modules.cli import at_least, fail, Option, or_exit, parse_script_args, recipe_flags, sample_png_options, tensorboard_callbacks, tensorboard_option
+from modules.evaluation.metrics import pixel_spread
 from modules.figures.plotting import plot_class_grid, plot_image_panels, plot_training_curves
 from modules.figures.output import export_samples, show_figures
-from modules.evaluation.classifier import ClassifierRecipe, classify, pretrained_classifier
+from modules.evaluation.classifier import ClassifierRecipe, classify, held_out_images, pretrained_classifier
 from modules.experiments.dcgan import GANRecipe, pretrained_gan
 from modules.storage.results import record
 from modules.game.history import EvalEvery
@@ -109,7 +110,8 @@ use_ema = trainer.ema_generator is not None
 # decides the digit while z decides the style: thickness, slant, size.  A red frame
 # marks an image the classifier did not recognise as its row's digit.
 
-judge, accuracy = pretrained_classifier(ClassifierRecipe(dataset=dataset.name)) if dataset.name != "folder" else (None, None)
+judge_recipe = ClassifierRecipe(dataset=dataset.name)
+judge, accuracy = pretrained_classifier(judge_recipe) if dataset.name != "folder" else (None, None)
 rng = torch.Generator().manual_seed(args.seed + 5)
 z = trainer.noise_sampler(args.columns, generator=rng)
 k = dataset.num_classes
@@ -139,9 +141,12 @@ record("late_d_fake", d_fake[-last:].mean().item(), ".2f")
 # Does G draw the digit it is asked for?
 # --------------------------------------
 # 1,000 samples, 100 per class, each judged by the digit classifier (trained on the
-# real images; its held-out accuracy is printed).
+# real training digits; its accuracy on the held-out real digits is printed).  The
+# last line asks the same question of those held-out real digits: how often the judge
+# reads a real digit as its label is the ceiling to compare the samples with.
 
 if judge is not None:
+    real_images, real_labels = held_out_images(judge_recipe).tensors()
     labels = torch.arange(1000) % 10
     samples = trainer.sample(1000, generator=rng, labels=labels, ema=use_ema)
     hits = classify(judge, samples) == labels
@@ -155,6 +160,15 @@ if judge is not None:
     ranked = sorted(zip(per_class, dataset.class_names))
     record("worst_class", ranked[0][1])
     record("worst_share", ranked[0][0], ".0%")
+    real_hits = classify(judge, real_images) == real_labels  # the judge on held-out real digits: the ceiling
+    real_per_class = [real_hits[real_labels == c].float().mean().item() for c in range(10)]
+    print(f"held-out real digits recognised: {real_hits.float().mean().item():.1%} of {len(real_hits)}, worst class {min(real_per_class):.0%}")
+    record("real_worst_share", min(real_per_class), ".0%")
+    # variety inside each class: the samples' spread against the real digits' of that class
+    ratios = [pixel_spread(samples[labels == c]) / pixel_spread(real_images[real_labels == c]) for c in range(10)]
+    print("spread within each class, samples / held-out real: " + " ".join(f"{name}={r:.2f}" for name, r in zip(dataset.class_names, ratios)))
+    record("spread_ratio", sum(ratios) / len(ratios), ".2f")
+    record("spread_lowest", f"{min(ratios):.2f} (the {dataset.class_names[ratios.index(min(ratios))]}s)")
     record("weakest", " and ".join(f"the {name}s ({share:.0%})" for share, name in ranked[:2]))
 
 # %%

@@ -30,7 +30,7 @@ __all__ = ["ClassifierRecipe", "train_classifier", "pretrained_classifier", "hel
 class ClassifierRecipe:
     """Settings of the digit classifier that judges generated images."""
 
-    dataset: str = "digits"
+    dataset: str = "mnist-5k"
     image_size: int = 32
     channels: int = 1
     images_seen: int = 0  # 0: the dataset's own budget, IMAGES_SEEN (set when the recipe is made)

@@ -6,17 +6,23 @@ GATES = [
     Gate(
         "12.1.2",
         "dcgan_train",
-        "D wins outright for a stretch of at least 100 steps, then G breaks through before the end",
-        lambda r: r["breakthrough_step"] - r["d_wins_from"] >= 100 and r["breakthrough_step"] <= 900,
-        shows=("d_wins_from", "breakthrough_step"),
-        doc="the 25-step averages: D(x) > 0.9 and D(G(z)) < 0.1 for 100+ steps, left by step 900",
+        "D never wins outright for long: at most 50 steps of the 25-step averages have D(x) > 0.9 and D(G(z)) < 0.1",
+        lambda r: r["d_wins_steps"] <= 50,
+        shows=("d_wins_steps",),
     ),
     Gate(
         "12.1.2",
         "dcgan_train",
-        "G's loss peaks while D wins outright, before the break-through",
-        lambda r: r["d_wins_from"] <= r["peak_g_loss_step"] <= r["breakthrough_step"],
-        shows=("peak_g_loss_step", "peak_g_loss", "breakthrough_step"),
+        "G's loss peaks in the opening (the first fifth of the run) and ends below half its peak",
+        lambda r: r["peak_g_loss_step"] <= 200 and r["late_g_loss"] <= 0.5 * r["peak_g_loss"],
+        shows=("peak_g_loss_step", "peak_g_loss", "late_g_loss"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "after the opening D's beliefs hold steady: each 25-step average stays within a band 0.25 wide",
+        lambda r: r["d_real_spread"] <= 0.25 and r["d_fake_spread"] <= 0.25,
+        shows=("d_real_range", "d_fake_range"),
     ),
     Gate(
         "12.1.2",
@@ -35,8 +41,8 @@ GATES = [
     Gate(
         "12.1.2",
         "dcgan_train",
-        "shares uneven: the most common digit at least twice as frequent as the rarest",
-        lambda r: max(r["class_shares"].values()) >= 2 * min(r["class_shares"].values()),
+        "no digit dominates: none has more than 20% of the samples",
+        lambda r: max(r["class_shares"].values()) <= 0.2,
         shows=("most_common", "least_common"),
     ),
     Gate(
@@ -49,9 +55,23 @@ GATES = [
     Gate(
         "12.1.2",
         "dcgan_train",
-        "at least 8 of the 10 digits reach 3% of the samples (mild mode collapse at most)",
-        lambda r: r["classes_covered"] >= 8,
+        "all 10 digits reach 3% of the samples (no digit is dropped)",
+        lambda r: r["classes_covered"] == 10,
         shows=("classes_covered",),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "legible: the judge is sure (p >= 0.9) of at least half as many samples as held-out real digits",
+        lambda r: r["confident_share"] >= 0.5 * r["real_confident_share"],
+        shows=("confident_share", "real_confident_share"),
+    ),
+    Gate(
+        "12.1.2",
+        "dcgan_train",
+        "but less legible than real digits: the judge is sure of at least 10 points fewer samples than real digits",
+        lambda r: r["confident_share"] <= r["real_confident_share"] - 0.1,
+        shows=("confident_share", "real_confident_share"),
     ),
     Gate(
         "12.1.2",
@@ -80,7 +100,7 @@ GATES = [
         "at the resize run's end the transposed generator's grid has faded but is still far stronger than the resize generator's",
         lambda r: r["untrained_transposed"] > 2 * r["transposed_early"]
         and r["transposed_early"] > 0.002
-        and r["transposed_early"] > 20 * max(r["resize_early"], r["real"]),
+        and r["transposed_early"] > 10 * max(r["resize_early"], r["real"]),
         shows=("early_step", "untrained_transposed", "transposed_early", "resize_early", "real"),
         doc="'still a grid' means above 0.002, the level 'gone' stays below",
     ),

@@ -29,32 +29,30 @@ def _bias(r):
 GATES = [
     # -- the DCGAN over training (Quick Start, Exercise 1)
     Gate(
-        L, S, "the DCGAN's metrics stay flat for the first reports, then all swing towards the real data",
-        lambda r: len(_flat(r)) >= 2
-        and r["fid_fall"] > 10
+        L, S, "over the run every metric of the DCGAN swings towards the real data (after a flat phase, if there is one)",
+        lambda r: r["fid_fall"] > 10
         and _progress(r)[-1]["kid"] < 0.2 * _progress(r)[0]["kid"]
         and _progress(r)[-1]["precision"] > r["flat_pr_max"] + 0.2
         and _progress(r)[-1]["recall"] > r["flat_pr_max"] + 0.2
         and _progress(r)[-1]["is"] > r["flat_is_max"] + 2,
         shows=("flat_until", "fid_fall", "flat_pr_max", "flat_is_max", "dcgan_precision", "dcgan_recall", "dcgan_is"),
-        doc="flat for at least one report after the first (the flat phase's length varies with the"
-        " kernels); FID falls more than tenfold",
+        doc="the flat phase (FID within a quarter of its first value) may be step 0 alone; FID falls more than tenfold",
     ),
     Gate(
-        L, S, "in the flat phase precision and recall are about 0 and IS about 1, KID above thousands",
+        L, S, "in the flat phase (at least the untrained generator) precision and recall are about 0 and IS about 1, KID above thousands",
         lambda r: r["flat_pr_max"] < 0.02 and r["flat_is_max"] < 1.3 and r["flat_kid_min"] > 1000,
         shows=("flat_pr_max", "flat_is_max", "flat_kid_min"),
     ),
     Gate(
         L, S, "FID is still falling at the DCGAN's last step",
-        lambda r: _progress(r)[-1]["fid"] < 0.97 * _progress(r)[-2]["fid"],
+        lambda r: _progress(r)[-1]["fid"] < _progress(r)[-2]["fid"],
         shows=("fid_after_flat",),
     ),
     Gate(
-        L, S, "the DCGAN's last row is far from real vs real",
-        lambda r: r["dcgan_fid"] > 3 * r["floor_fid"]
-        and r["dcgan_precision"] < r["floor_precision"] - 0.2
-        and r["dcgan_recall"] < r["floor_recall"] - 0.1,
+        L, S, "the DCGAN's last row: FID and precision short of real vs real, recall much closer to it than precision",
+        lambda r: r["dcgan_fid"] > 1.5 * r["floor_fid"]
+        and r["dcgan_precision"] < r["floor_precision"] - 0.08
+        and r["floor_recall"] - r["dcgan_recall"] < r["floor_precision"] - r["dcgan_precision"],
         shows=("dcgan_fid", "floor_fid", "dcgan_precision", "dcgan_recall", "floor_precision", "floor_recall"),
     ),
     Gate(
@@ -64,9 +62,8 @@ GATES = [
     ),
     # -- conditional against unconditional (Exercise 2)
     Gate(
-        L, S, "the conditional DCGAN beats the DCGAN by FID, KID, precision and IS",
+        L, S, "the conditional DCGAN beats the DCGAN by FID, precision and IS",
         lambda r: r["cgan_fid"] < 0.8 * r["dcgan_fid"]
-        and r["cgan_kid"] < 0.8 * r["dcgan_kid"]
         and r["cgan_precision"] > r["dcgan_precision"] + 0.02
         and r["cgan_is"] > r["dcgan_is"] + 0.3,
         shows=tuple(f"{who}_{m}" for m in METRICS for who in ("dcgan", "cgan")),
@@ -83,14 +80,14 @@ GATES = [
         shows=("case_classes_precision", "case_held_precision", "case_classes_recall"),
     ),
     Gate(
-        L, S, "half junk loses precision and recall does not notice it",
-        lambda r: r["case_junk_precision"] < r["case_held_precision"] - 0.2 and abs(r["case_junk_recall"] - r["case_held_recall"]) < 0.03,
+        L, S, "half junk loses precision and recall does not notice it (does not drop)",
+        lambda r: r["case_junk_precision"] < r["case_held_precision"] - 0.2 and r["case_junk_recall"] > r["case_held_recall"] - 0.03,
         shows=("case_junk_precision", "case_held_precision", "case_junk_recall", "case_held_recall"),
     ),
     Gate(
-        L, S, "dropping half the classes costs more FID than blurring every image",
-        lambda r: r["case_classes_fid"] > 1.1 * r["case_blurred_fid"],
-        shows=("case_classes_fid", "case_blurred_fid"),
+        L, S, "dropping half the classes costs many times the FID of held-out real images; blurring every image costs far more still",
+        lambda r: r["case_classes_fid"] > 10 * r["case_held_fid"] and r["case_blurred_fid"] > 3 * r["case_classes_fid"],
+        shows=("case_held_fid", "case_classes_fid", "case_blurred_fid"),
     ),
     Gate(
         L, S, "blur and noise lower precision and recall, recall the more",
@@ -103,9 +100,10 @@ GATES = [
         shows=("case_blurred_precision", "case_blurred_recall", "case_noisy_precision", "case_noisy_recall"),
     ),
     Gate(
-        L, S, "IS hardly notices blur and scores half the classes near 5",
-        lambda r: r["case_held_is"] - r["case_blurred_is"] < 1.5 and 4.3 < r["case_classes_is"] <= 5.0,
-        shows=("case_held_is", "case_blurred_is", "case_classes_is"),
+        L, S, "IS scores half the classes near 5, and blurred and noisy images below half the real IS",
+        lambda r: 4.3 < r["case_classes_is"] <= 5.0
+        and r["case_blurred_is"] < 0.5 * r["case_held_is"] and r["case_noisy_is"] < 0.5 * r["case_held_is"],
+        shows=("case_held_is", "case_classes_is", "case_blurred_is", "case_noisy_is"),
     ),
     Gate(
         L, S, "every metric calls the copier perfect; its KID is negative",
@@ -150,9 +148,14 @@ GATES = [
         shows=("floor_fid", "bias_fid_last"),
     ),
     Gate(
-        L, S, "that bias is small next to the DCGAN's FID, not next to the conditional one's",
-        lambda r: r["bias_fid_last"] < 0.2 * r["dcgan_fid"] and r["bias_fid_last"] > 0.2 * r["cgan_fid"],
+        L, S, "that bias is a sizeable part of both generators' FIDs (over a fifth of the DCGAN's, over half the conditional one's)",
+        lambda r: r["bias_fid_last"] > 0.2 * r["dcgan_fid"] and r["bias_fid_last"] > 0.5 * r["cgan_fid"],
         shows=("bias_fid_last", "dcgan_fid", "cgan_fid"),
+    ),
+    Gate(
+        L, S, "the conditional DCGAN's FID is not far above the real-vs-real floor (less than twice it)",
+        lambda r: r["cgan_fid"] < 2 * r["floor_fid"],
+        shows=("cgan_fid", "floor_fid"),
     ),
     # -- the same two halves in the two orders (Exercise 6)
     Gate(
