@@ -120,7 +120,7 @@ grid_labels = torch.arange(k).repeat_interleave(args.columns)
 grid = trainer.generate(grid_z, grid_labels, ema=use_ema)
 marks = classify(judge, grid) == grid_labels if judge is not None else None
 fig = plot_class_grid(grid, dataset.class_names, label="class_grid", marks=marks)
-fig.suptitle(f"Conditional DCGAN ({dataset.name}, {recipe.image_size}x{recipe.image_size}): rows are labels, columns are noise vectors")
+fig.suptitle(f"Conditional DCGAN ({dataset.name}, {recipe.image_size}x{recipe.image_size})\nrows are labels, columns are noise vectors")
 
 # %%
 # Losses and D's beliefs
