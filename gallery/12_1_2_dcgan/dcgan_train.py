@@ -177,14 +177,15 @@ record("d_wins_sentence", "never" if not wins.any() else f"for only {int(wins.su
 record("peak_g_loss", g_loss[peak].item(), ".1f")
 record("peak_g_loss_step", steps[peak])
 record("late_g_loss", g_loss[-fifth:].mean().item(), ".1f")
-record("d_real_range", f"{d_real[middle].min():.2f} and {d_real[middle].max():.2f}")
-record("d_fake_range", f"{d_fake[middle].min():.2f} and {d_fake[middle].max():.2f}")
-record("d_real_spread", (d_real[middle].max() - d_real[middle].min()).item(), ".2f")
-record("d_fake_spread", (d_fake[middle].max() - d_fake[middle].min()).item(), ".2f")
+(real_lo, real_hi), (fake_lo, fake_hi) = ((x[middle].min().item(), x[middle].max().item()) for x in (d_real, d_fake))
+record("d_real_range", f"{real_lo:.2f} and {real_hi:.2f}")
+record("d_fake_range", f"{fake_lo:.2f} and {fake_hi:.2f}")
+record("d_real_spread", real_hi - real_lo, ".2f")
+record("d_fake_spread", fake_hi - fake_lo, ".2f")
 record("late_d_real", d_real[-fifth:].mean().item(), ".2f")
 record("late_d_fake", d_fake[-fifth:].mean().item(), ".2f")
 print(f"D wins outright (25-step averages) for {int(wins.sum())} steps; G's loss peaks at step {steps[peak]} ({g_loss[peak]:.1f}) and ends near {g_loss[-fifth:].mean():.1f}")
-print(f"after step {steps[fifth]}: D(x) between {d_real[middle].min():.2f} and {d_real[middle].max():.2f}, D(G(z)) between {d_fake[middle].min():.2f} and {d_fake[middle].max():.2f}")
+print(f"after step {steps[fifth]}: D(x) between {real_lo:.2f} and {real_hi:.2f}, D(G(z)) between {fake_lo:.2f} and {fake_hi:.2f}")
 
 # %%
 # Which digits does it write?
@@ -192,7 +193,7 @@ print(f"after step {steps[fifth]}: D(x) between {d_real[middle].min():.2f} and {
 # A small classifier trained on the real training images, the *judge*, labels 1,000
 # samples of the moving average of G.  A generator that has collapsed onto a few modes
 # shows up here as missing bars.  The judge also says how sure it is: the share of
-# samples it calls some digit with a probability of at least 0.9 is a rough score of
+# samples it calls some digit with a probability above 0.9 is a rough score of
 # legibility, printed next to the same share on held-out real digits, which no
 # training run saw (a malformed digit gets a hesitant answer).
 
@@ -207,7 +208,7 @@ if dataset.name != "folder":  # a classifier of your own folders is not part of 
     fig = plot_class_shares(shares, real_shares, dataset.class_names, label="class_shares", floor=0.03)
     covered = int((shares >= 0.03).sum())
     print(f"digit classifier: {accuracy:.1%} accurate on held-out real images")
-    print(f"the judge is sure (p >= 0.9) of {confident:.1%} of the samples and of {real_confident:.1%} of held-out real digits")
+    print(f"the judge is sure (p > 0.9) of {confident:.1%} of the samples and of {real_confident:.1%} of held-out real digits")
     print("generated classes: " + " ".join(f"{name}={share:.1%}" for name, share in zip(dataset.class_names, shares.tolist())))
     print(f"classes with at least 3% of 1000 samples: {covered} of 10")
     # what the lesson quotes: the numbers, and sentences that say what they are

@@ -145,12 +145,18 @@ record("late_d_fake", d_fake[-last:].mean().item(), ".2f")
 # last line asks the same question of those held-out real digits: how often the judge
 # reads a real digit as its label is the ceiling to compare the samples with.
 
+
+def shares_by_class(hits, labels):
+    """The share of hits among the images of each class 0-9."""
+    return [hits[labels == c].float().mean().item() for c in range(10)]
+
+
 if judge is not None:
     real_images, real_labels = held_out_images(judge_recipe).tensors()
     labels = torch.arange(1000) % 10
     samples = trainer.sample(1000, generator=rng, labels=labels, ema=use_ema)
     hits = classify(judge, samples) == labels
-    per_class = [hits[labels == c].float().mean().item() for c in range(10)]
+    per_class = shares_by_class(hits, labels)
     print(f"digit classifier: {accuracy:.1%} accurate on held-out real images")
     print("recognised per class: " + " ".join(f"{name}={share:.0%}" for name, share in zip(dataset.class_names, per_class)))
     print(f"samples recognised as the digit asked for: {hits.float().mean().item():.1%} of 1000")
@@ -161,7 +167,7 @@ if judge is not None:
     record("worst_class", ranked[0][1])
     record("worst_share", ranked[0][0], ".0%")
     real_hits = classify(judge, real_images) == real_labels  # the judge on held-out real digits: the ceiling
-    real_per_class = [real_hits[real_labels == c].float().mean().item() for c in range(10)]
+    real_per_class = shares_by_class(real_hits, real_labels)
     print(f"held-out real digits recognised: {real_hits.float().mean().item():.1%} of {len(real_hits)}, worst class {min(real_per_class):.0%}")
     record("real_worst_share", min(real_per_class), ".0%")
     # variety inside each class: the samples' spread against the real digits' of that class

@@ -62,7 +62,7 @@ GATES = [
     Gate(
         "12.1.2",
         "dcgan_train",
-        "legible: the judge is sure (p >= 0.9) of at least half as many samples as held-out real digits",
+        "legible: the judge is sure (p > 0.9) of at least half as many samples as held-out real digits",
         lambda r: r["confident_share"] >= 0.5 * r["real_confident_share"],
         shows=("confident_share", "real_confident_share"),
     ),
