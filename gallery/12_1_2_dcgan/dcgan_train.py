@@ -138,7 +138,7 @@ fig = plot_image_progress(trainer.history.snapshots, label="progress", max_panel
 # Left, real training images; middle, the trained generator; right, the moving
 # average of its weights (``--ema-decay``), sampled from the same noise.
 
-real, _ = dataset.tensors(torch.arange(min(64, len(dataset))))
+real, _ = dataset.tensors(torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))[:64])  # a random 64: mnist-5k is stored class by class
 noise = torch.Generator().manual_seed(args.seed + 2)
 fixed = trainer.noise_sampler(64, generator=noise)
 panels = {f"real ({dataset.name})": real, "generator": trainer.generate(fixed)}

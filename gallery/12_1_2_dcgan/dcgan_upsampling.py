@@ -62,7 +62,7 @@ transposed = or_exit(pretrained_gan, recipe, args.device, dataset)  # the DCGAN 
 resize_recipe = replace(recipe, upsample="resize", steps=args.steps, ema_decay=0.0, snapshot_every=max(1, recipe.steps // 8))
 resize = or_exit(pretrained_gan, resize_recipe, args.device, dataset)  # trained here the first time, then cached
 trainers = {"transposed": transposed, "resize": resize}
-real, _ = dataset.tensors(torch.arange(min(len(dataset), 1000)))
+real, _ = dataset.tensors(torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))[:1000])  # a random 1000: mnist-5k is stored class by class
 print(f"preset={args.preset} data={dataset.name} {recipe.image_size}x{recipe.image_size}: transposed {recipe.steps} steps, resize {args.steps} steps")
 
 # %%
