@@ -40,13 +40,14 @@ def test_lesson_states_the_docs_presets_the_scripts_have():
     assert losses["LOSSES"] == "minimax,non_saturating,lsgan,hinge,wgan,wgan_gp"
     assert "docs preset: ring of 8, 2,000 generator steps" in text
     assert "full preset: 6,000 generator steps" in text
-    # wgan_gp.py: digits at 16x16, 400 generator steps, lr 5e-4 (docs); MNIST 64x64 (full)
+    # wgan_gp.py: mnist-5k at 16x16, 400 generator steps, lr 5e-4 (docs); MNIST 64x64 (full)
     docs = wgan["DOCS_PRESET"]
-    assert docs["dataset"] == "digits" and docs["image_size"] == 16 and docs["steps"] == 400 and docs["lr"] == 5e-4
+    assert docs["dataset"] == "mnist-5k" and docs["image_size"] == 16 and docs["steps"] == 400 and docs["lr"] == 5e-4
     assert wgan["N_CRITIC"] == 5 and wgan["PENALTY_WEIGHT"] == 10.0 and wgan["CRITIC_NORM"] == "layer"
     assert (wgan["LEARNING_RATE"], wgan["BETA1"], wgan["BETA2"]) == (1e-4, 0.0, 0.9)
     assert wgan["DATASET"] == "mnist" and wgan["IMAGE_SIZE"] == 64
-    assert "docs preset: scikit-learn digits, 16x16, 400 generator steps" in text
+    assert "docs preset: ``mnist-5k`` at 16x16, 400 generator steps" in text
+    assert "4,000 training digits of ``mnist-5k``" in text
     assert "400 generator steps (2,000 critic steps)" in text
     assert "full preset: mnist at 64x64" in text
 

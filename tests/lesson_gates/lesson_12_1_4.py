@@ -9,9 +9,9 @@ from lesson_gates import Gate
 
 
 def _progress_shape(r):
-    """A steep fall over the first progress lines, a much smaller change over the last."""
+    """Five progress lines, each below the one before, the last under a third of the first."""
     p = r["progress_estimates"]
-    return len(p) == 5 and p[0] - p[2] > 3 * abs(p[2] - p[4])
+    return len(p) == 5 and all(b < a for a, b in zip(p, p[1:])) and p[4] < p[0] / 3
 
 
 GATES = [
@@ -54,7 +54,7 @@ GATES = [
     Gate(
         "12.1.4",
         "wgan_gp",
-        "progress lines: the fall over lines 1-3 is over 3x the change over lines 3-5",
+        "progress lines: the estimate falls from each line to the next, to under a third of the first",
         _progress_shape,
         shows=("progress_estimates",),
     ),
@@ -82,8 +82,8 @@ GATES = [
     Gate(
         "12.1.4",
         "wgan_gp",
-        "recognised share: up by over 20 points, still below that of real digits",
-        lambda r: r["recognised_after"] > r["recognised_before"] + 0.2 and r["recognised_after"] < r["recognised_real"],
-        shows=("recognised_before", "recognised_after", "recognised_real"),
+        "recognised share: under half that of held-out real digits (the docs run stops early), above 10%",
+        lambda r: 0.1 < r["recognised_after"] < r["recognised_real"] / 2,
+        shows=("recognised_after", "recognised_real", "judge_accuracy"),
     ),
 ]
