@@ -42,8 +42,8 @@ RECORDED = {
     "pix2pix": {"constant", "l1_share", "plain_share"},
     "cyclegan": {
         "judge_b", "judge_a", "digit_accuracy", "cycle_cycle_a", "cycle_cycle_b", "cycle_other_digit", "cycle_as_b",
-        "cycle_as_a", "cycle_recognised_ba", "plain_recognised_ba", "plain_error_ab", "cycle_error_ab", "plain_error_ba",
-        "cycle_error_ba", "plain_cycle_a", "plain_cycle_b", "round_trip_verdict", "round_trip_price", "round_trip_summary",
+        "cycle_as_a", "cycle_recognised_ba", "plain_recognised_ba", "cycle_home_a", "cycle_home_b", "plain_error_ab", "cycle_error_ab", "ba_verdict",
+        "plain_cycle_a", "plain_cycle_b", "round_trip_verdict", "round_trip_price", "round_trip_summary",
     },
 }
 
@@ -75,6 +75,7 @@ def test_roles_name_what_the_scripts_record():
         if run in ("cycle", "plain"):
             assert key in keys, f"cycle_report reports no {key!r}"
     assert records("cyclegan", "round_trips_worse")  # the verdict the round_trip_* sentences follow
+    assert records("cyclegan", "ba_plain_closer")  # the comparison the ba_verdict sentence follows
     assert re.findall(r"^\.\. build-output:: (\w+)$", lesson_text(), re.M) == ["pix2pix", "cyclegan"]
 
 
@@ -96,7 +97,8 @@ def test_lesson_states_the_presets_and_settings_the_code_has():
     assert pix["DOCS_PRESET"] == {"image_size": 32, "scenes": 2000, "width": 16, "d_width": 16, "d_layers": 2, "batch_size": 8, "lr": 1e-3, "steps": 1000}
     assert (pix["IMAGE_SIZE"], pix["SCENES"], pix["WIDTH"], pix["D_WIDTH"], pix["D_LAYERS"]) == (64, 6000, 64, 64, 3)
     assert (pix["BATCH_SIZE"], pix["LEARNING_RATE"], pix["STEPS"], pix["L1_WEIGHT"]) == (16, 2e-4, 20000, 100.0)
-    assert cyc["DOCS_PRESET"] == {"image_size": 32, "width": 16, "depth": 2, "d_width": 16, "d_layers": 2, "lr": 5e-4, "steps": 600}
+    assert cyc["DOCS_PRESET"] == {"dataset": "mnist-5k", "image_size": 32, "width": 16, "depth": 2, "d_width": 16, "d_layers": 2, "lr": 5e-4, "steps": 600}
+    assert cyc["DATASET"] == "mnist" and translation_recipes.CycleGANRecipe().dataset == "mnist-5k"
     assert (cyc["IMAGE_SIZE"], cyc["STEPS"], cyc["BATCH_SIZE"], cyc["CYCLE_WEIGHT"], cyc["IDENTITY_WEIGHT"], cyc["HISTORY"]) == (64, 10000, 8, 10.0, 0.5, 50)
     assert IMAGE_SIZES == (16, 32, 64, 128, 256)
     assert [receptive_field(n) for n in (1, 2, 3, 4)] == [16, 34, 70, 142]
@@ -142,9 +144,11 @@ def test_lesson_states_the_presets_and_settings_the_code_has():
         "the docs preset trains on 2,000 scenes at 32x32 with 16 channels in the u-net and the patchgan, two stride-2 patchgan layers, batches of 8 and a learning rate of 1e-3, for 1,000 steps per run",
         "the full preset uses 6,000 scenes at 64x64, 64 channels, the paper's three patchgan layers, batches of 16, the paper's learning rate of 2e-4 and 20,000 steps",
         "the docs preset trains each run for 600 steps on batches of 8 digits per domain at 32x32, with u-nets of depth 2 and 16 channels, patchgans with two stride-2 layers and a learning rate of 5e-4",
-        "full preset: 64x64 digits, 10,000 steps",
+        "full preset: mnist at 64x64, 10,000 steps",
+        "2,000 of ``mnist-5k``'s training digits in the docs preset",
+        "the checks below use the 1,000 held-out digits, which neither domain contains",
         "full preset: 64x64 scenes, 20,000 steps",
-        "the docs preset, which built this page, runs at 32x32 on a cpu; the full preset is the same data at 64x64",
+        "the docs preset, which built this page, runs at 32x32 on a cpu; the full preset trains at 64x64 (cyclegan on all of mnist)",
         "docs preset: 32x32, 1,000 steps per run",
         "docs preset: 32x32, 600 steps per run",
         "with :math:`\\lambda` = 100 in the paper (``--l1-weight``, l1_weight in the script)",
@@ -216,8 +220,8 @@ def test_figure_descriptions_match_the_data():
     from modules.data.translation import SHAPE_COLOURS, digit_styles
 
     labels = digit_styles(32).test_a.tensors()[1][:6].tolist()
-    assert labels == [6, 5, 5, 7, 9, 9]
-    assert "the rows show the digits 6, 5, 5, 7, 9 and 9" in one_line(lesson_text())
+    assert labels == [1, 2, 5, 8, 8, 0]
+    assert "the rows show the digits 1, 2, 5, 8, 8 and 0" in one_line(lesson_text())
     red, green, blue = (max(range(3), key=SHAPE_COLOURS[kind].__getitem__) for kind in ("circle", "square", "triangle"))
     assert (red, green, blue) == (0, 1, 2)
     assert "circles are red, squares green, triangles blue" in one_line(lesson_text())

@@ -11,8 +11,8 @@ import math
 import pytest
 import torch
 
-from modules.data.images import ImageDataset, load_image_dataset
-from modules.data.translation import SHAPE_KINDS, STYLES, PairedImages, Shape, UnpairedDomains, best_constant_l1, digit_styles, outline_of, random_scenes, render_scene, shape_scenes, stylise
+from modules.data.images import ImageDataset, held_out_split, load_image_dataset
+from modules.data.translation import SHAPE_KINDS, STYLES, PairedImages, Shape, UnpairedDomains, best_constant_l1, digit_styles, outline_of, random_scenes, render_scene, right_colour_share, shape_colours, shape_scenes, stylise
 from test_image_data import gen, one_line
 
 
@@ -233,25 +233,46 @@ def digits() -> ImageDataset:
     return load_image_dataset("digits", 32, 1)
 
 
-def test_domains_come_from_disjoint_digits(domains):
-    a, b, t = (set(idx.tolist()) for idx in (domains.a_indices, domains.b_indices, domains.test_indices))
-    assert not a & b and not a & t and not b & t
-    assert a | b | t == set(range(1797))
-    assert len(domains.test_a) == len(t) == 359
-    assert len(domains.a) == len(domains.b) == len(a) == len(b) == 719
+@pytest.fixture(scope="module")
+def split() -> tuple[ImageDataset, ImageDataset]:
+    """mnist-5k's training and held-out digits, the sources of the default domains."""
+    return held_out_split("mnist-5k", 32, 1)
 
 
-def test_domain_images_are_their_sources(domains, digits):
+def test_domains_come_from_disjoint_digits(domains, split):
+    train, test = split
+    a, b = (set(idx.tolist()) for idx in (domains.a_indices, domains.b_indices))
+    assert not a & b and a | b == set(range(len(train))) == set(range(4000))
+    assert len(domains.a) == len(domains.b) == len(a) == len(b) == 2000
+    # the held-out digits are mnist-5k's 1,000, shuffled (it is stored class by class)
+    assert sorted(domains.test_indices.tolist()) == list(range(len(test))) == list(range(1000))
+    assert len(set(domains.test_a.labels[:20].tolist())) >= 5
+    # no held-out digit is also a training digit of either domain
+    train_images = {bytes(image.numpy().tobytes()) for image in train.images}
+    assert not any(bytes(image.numpy().tobytes()) in train_images for image in test.images)
+
+
+def test_domain_images_are_their_sources(domains, split):
+    train, test = split
     a_images, a_labels = domains.a.tensors()
-    source_a, labels_a = digits.tensors(domains.a_indices)
+    source_a, labels_a = train.tensors(domains.a_indices)
     assert torch.equal(a_images, source_a.repeat(1, 3, 1, 1))
     assert torch.equal(a_labels, labels_a)
-    source_b, labels_b = digits.tensors(domains.b_indices)
+    source_b, labels_b = train.tensors(domains.b_indices)
     assert torch.equal(domains.b.images, stylise(source_b))
     assert torch.equal(domains.b.labels, labels_b)
     test_images, test_labels = domains.test_a.tensors()
-    assert torch.equal(test_images, digits.tensors(domains.test_indices)[0].repeat(1, 3, 1, 1))
-    assert torch.equal(test_labels, digits.labels[domains.test_indices])
+    assert torch.equal(test_images, test.tensors(domains.test_indices)[0].repeat(1, 3, 1, 1))
+    assert torch.equal(test_labels, test.labels[domains.test_indices])
+
+
+def test_other_source_digits():
+    """``dataset="digits"``: scikit-learn's 1,797, with the judge's held-out fifth as the test digits."""
+    domains = digit_styles(16, dataset="digits")
+    train, test = held_out_split("digits", 16, 1)
+    assert len(domains.a) + len(domains.b) == len(train) == 1438 and len(domains.test_a) == len(test) == 359
+    assert torch.equal(domains.test_a.tensors()[0], test.tensors(domains.test_indices)[0].repeat(1, 3, 1, 1))
+    assert domains.a.name == "digits" and domains.b.name == "digits-inverted-thick-blue"
 
 
 def test_both_domains_have_three_channels(domains):
@@ -324,3 +345,31 @@ def test_unknown_style_and_bad_size():
     assert "power of two" in one_line(info.value)
     with pytest.raises(ValueError):
         digit_styles(32, test_fraction=0.0)
+
+
+# ---------------------------------------------------------------------------
+# the colour of each shape (pix2pix's colour check)
+# ---------------------------------------------------------------------------
+def test_shape_colours_of_the_targets_and_of_swapped_colours():
+    pairs = shape_scenes(60, 32, seed=3)
+    found = shape_colours(pairs.targets, pairs.scenes)
+    visible = sum(len(scene) for scene in pairs.scenes)
+    assert visible * 0.8 <= len(found) <= visible  # hidden shapes are left out, most are visible
+    assert all(kind == colour for kind, colour in found)
+    assert right_colour_share(pairs.targets, pairs.scenes) == 1.0
+    # red and green swapped: circles read as squares, squares as circles, triangles stay blue
+    swapped = pairs.targets[:, [1, 0, 2]]
+    for kind, colour in shape_colours(swapped, pairs.scenes):
+        assert colour == {"circle": "square", "square": "circle", "triangle": "triangle"}[kind]
+    share = right_colour_share(swapped, pairs.scenes)
+    assert share == pytest.approx(sum(k == "triangle" for k, _ in found) / len(found))
+    # a flat grey image has no colour of its own: every shape gets the same answer
+    assert len({colour for _, colour in shape_colours(torch.zeros_like(pairs.targets), pairs.scenes)}) == 1
+
+
+def test_shape_colours_refuses_mismatched_input():
+    pairs = shape_scenes(4, 32, seed=0)
+    with pytest.raises(ValueError):
+        shape_colours(pairs.targets[:3], pairs.scenes)
+    with pytest.raises(ValueError):
+        shape_colours(pairs.inputs, pairs.scenes)

@@ -17,9 +17,9 @@ Paired (pix2pix): :func:`shape_scenes`
     the best answer that ignores the input: a translator must beat it.
 
 Unpaired (CycleGAN): :func:`digit_styles`
-    Domain A is scikit-learn's handwritten digits (white ink on black); domain B is
-    digits in another style (:data:`STYLES`: dark-blue, thicker strokes on cream
-    paper).  A and B are made from *disjoint* halves of the digits, so no image of A
+    Domain A is handwritten digits (white ink on black: real MNIST digits by default);
+    domain B is digits in another style (:data:`STYLES`: dark-blue, thicker strokes on
+    cream paper).  A and B are made from *disjoint* halves of the digits, so no image of A
     has its styled twin in B: the data says what each domain looks like, never which
     image goes with which.  Because the style is a known function (:func:`stylise`),
     held-out digits come with the correct answer of the A -> B translation, which a
@@ -40,7 +40,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from modules.data.images import DatasetUnavailable, ImageDataset, load_image_dataset
+from modules.data.images import DatasetUnavailable, ImageDataset, held_out_split
 
 __all__ = [
     "SHAPE_KINDS",
@@ -54,6 +54,8 @@ __all__ = [
     "PairedImages",
     "shape_scenes",
     "best_constant_l1",
+    "shape_colours",
+    "right_colour_share",
     "paired_folder",
     "DigitStyle",
     "STYLES",
@@ -367,6 +369,36 @@ def shape_scenes(n: int, size: int = 32, seed: int = 0) -> PairedImages:
     return PairedImages(rendering.inputs.contiguous(), rendering.targets.contiguous(), scenes)
 
 
+def shape_colours(images: torch.Tensor, scenes: list[tuple[Shape, ...]] | tuple[tuple[Shape, ...], ...], min_pixels: int = 4) -> list[tuple[str, str]]:
+    """What colour each visible shape of ``scenes`` has in ``images`` (``(N, 3, H, W)``
+    in ``[-1, 1]``, one image per scene): ``(kind, colour)`` pairs, where ``colour`` is
+    the kind of :data:`SHAPE_COLOURS` whose strongest channel (red, green or blue) is the
+    strongest of the image's mean over the shape's visible pixels.  Shapes with fewer
+    than ``min_pixels`` visible pixels (hidden behind others) are left out.  A
+    rendering of the scenes themselves gives every shape its own kind's colour, since
+    shading scales all three channels alike and the grey floor adds to them alike."""
+    if images.ndim != 4 or images.shape[1] != 3 or len(images) != len(scenes):
+        raise ValueError(f"need one (3, H, W) image per scene (got {tuple(images.shape)} for {len(scenes)} scenes)")
+    _check_size(int(images.shape[-1]))
+    labels = _render(_params_of(scenes), int(images.shape[-1])).labels
+    strongest = {max(range(3), key=SHAPE_COLOURS[kind].__getitem__): kind for kind in SHAPE_KINDS}
+    found = []
+    for image, label, scene in zip(images.detach().float().cpu(), labels, scenes):
+        for k, shape in enumerate(scene):
+            where = label == k + 1
+            if int(where.sum()) >= min_pixels:
+                mean = image[:, where].mean(dim=1)
+                found.append((shape.kind, strongest[int(mean.argmax())]))
+    return found
+
+
+def right_colour_share(images: torch.Tensor, scenes: list[tuple[Shape, ...]] | tuple[tuple[Shape, ...], ...]) -> float:
+    """The share of visible shapes that ``images`` paint in their own kind's colour
+    (:func:`shape_colours`): 1 for the targets, about a third for colours by chance."""
+    found = shape_colours(images, scenes)
+    return sum(kind == colour for kind, colour in found) / max(1, len(found))
+
+
 PAIRED_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
@@ -484,10 +516,10 @@ class UnpairedDomains:
     """Two domains of 3-channel images in ``[-1, 1]`` with no pairing between them.
 
     ``a`` (plain digits, grey in 3 channels) and ``b`` (styled digits) come from
-    disjoint sets of source digits: ``a_indices``, ``b_indices`` and ``test_indices``
-    index scikit-learn's 1,797 digits.  The labels are kept for evaluation only; a
-    CycleGAN never sees them.  ``test_a`` holds digits neither domain trained on;
-    :meth:`correct_b_of` gives their correct translation.
+    disjoint halves of a data set's training digits (``a_indices`` and ``b_indices``
+    index them), ``test_a`` from its held-out digits (``test_indices``), which
+    neither domain trained on; :meth:`correct_b_of` gives their correct translation.
+    The labels are kept for evaluation only; a CycleGAN never sees them.
     """
 
     a: ImageDataset
@@ -519,28 +551,35 @@ class UnpairedDomains:
         return ImageDataset(self.b.name, self.correct_b_of(images), labels, self.image_size, list(self.b.class_names))
 
 
-def digit_styles(size: int = 32, style: str = "inverted-thick-blue", test_fraction: float = 0.2, seed: int = 0) -> UnpairedDomains:
+def digit_styles(size: int = 32, style: str = "inverted-thick-blue", test_fraction: float = 0.2, seed: int = 0, dataset: str = "mnist-5k") -> UnpairedDomains:
     """Unpaired digit domains for CycleGAN (see the module docstring).
 
-    The digits are shuffled with ``seed``; the first ``test_fraction`` of them become
-    ``test_a``, and the rest is cut in two halves: the first half is domain A, the
-    second half, styled, domain B.  ``size`` is a power of two from 16 to 256.  A's
-    images are stored at the digits' own 8x8 and resized when sampled; B's at
-    ``size``, since the style is applied at that size.
+    ``dataset`` names the source digits (``mnist-5k``, real MNIST digits that ship
+    offline; ``digits``, scikit-learn's 8x8; or any built-in labelled data set).  Its
+    held-out part (:func:`~modules.data.images.held_out_split`: ``mnist-5k``'s fixed
+    1,000 digits, else a ``seed``-ed ``test_fraction`` of the images) becomes
+    ``test_a``: with ``seed`` 0 these are the digits the judge of the same data set
+    (:class:`~modules.evaluation.classifier.ClassifierRecipe`) never trained on.  The
+    training part is shuffled with ``seed`` and cut in two halves: the first half is
+    domain A, the second half, styled, domain B; the held-out part is shuffled too.
+    ``a_indices`` and ``b_indices`` index the training part, ``test_indices`` the
+    held-out part.  ``size`` is a power
+    of two from 16 to 256.  A's images are stored at the digits' own size and resized
+    when sampled; B's at ``size``, since the style is applied at that size.
     """
     style_fn = _style(style)
     _check_size(size)
     if not 0 < test_fraction < 1:
         raise ValueError("test_fraction must lie strictly between 0 and 1")
-    digits = load_image_dataset("digits", size, 1)
-    order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(seed))
-    n_test = max(1, int(round(len(digits) * test_fraction)))
-    test_idx, rest = order[:n_test], order[n_test:]
-    a_idx, b_idx = rest[: len(rest) // 2], rest[len(rest) // 2 :]
+    train, test = held_out_split(dataset, size, 1, seed, test_fraction)
+    rng = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(train), generator=rng)
+    a_idx, b_idx = order[: len(order) // 2], order[len(order) // 2 :]
+    test_idx = torch.randperm(len(test), generator=rng)  # mnist-5k is stored class by class: mix them
 
-    def grey3(idx: torch.Tensor, name: str) -> ImageDataset:
-        return ImageDataset(name, digits.images[idx].repeat(1, 3, 1, 1), digits.labels[idx], size, list(digits.class_names))
+    def grey3(source: ImageDataset, idx: torch.Tensor) -> ImageDataset:
+        return ImageDataset(source.name, source.images[idx].repeat(1, 3, 1, 1), source.labels[idx], size, list(source.class_names))
 
-    b_images, b_labels = digits.tensors(b_idx)
-    b = ImageDataset(f"digits-{style}", style_fn(b_images).contiguous(), b_labels, size, list(digits.class_names))
-    return UnpairedDomains(grey3(a_idx, "digits"), b, grey3(test_idx, "digits"), style, a_idx, b_idx, test_idx)
+    b_images, b_labels = train.tensors(b_idx)
+    b = ImageDataset(f"{train.name}-{style}", style_fn(b_images).contiguous(), b_labels, size, list(train.class_names))
+    return UnpairedDomains(grey3(train, a_idx), b, grey3(test, test_idx), style, a_idx, b_idx, test_idx)

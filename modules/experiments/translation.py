@@ -32,6 +32,7 @@ from modules.game.runtime import seed_everything
 from modules.game.games import Cycle, Pair, Paired
 from modules.game.losses import LeastSquaresLoss, NonSaturatingLoss
 from modules.game.terms import L1, CycleConsistency, Identity
+from modules.data.images import DATASETS
 from modules.data.translation import IMAGE_SIZES, STYLES, PairedImages, UnpairedDomains, digit_styles, paired_folder, shape_scenes
 from modules.networks.translation import PatchDiscriminator, UNetGenerator, init_weights
 
@@ -139,6 +140,7 @@ class CycleGANRecipe:
     :class:`~modules.game.games.Cycle` game, a history of ``history`` translations.
     """
 
+    dataset: str = setting("mnist-5k", "the digits of both domains", choices=[d for d in DATASETS if d != "folder"])
     image_size: int = setting(32, "image height and width", translation_size)
     style: str = setting("inverted-thick-blue", "the style of domain B", choices=list(STYLES))
     width: int = setting(16, "U-Net base channels", at_least(1))
@@ -160,7 +162,7 @@ class CycleGANRecipe:
         _check_patch_layers(self.d_layers, self.image_size)
 
     def data(self) -> UnpairedDomains:
-        return digit_styles(self.image_size, self.style)
+        return digit_styles(self.image_size, self.style, dataset=self.dataset)
 
 
 def _config(recipe: Any, device: str, progress: bool, snapshot_every: int | None, samples: int) -> TrainConfig:
@@ -277,6 +279,12 @@ def train_domain_classifier(domains: UnpairedDomains, steps: int = 200, batch_si
     return model.eval()
 
 
+def _nearest_is_own(images: torch.Tensor, originals: torch.Tensor) -> float:
+    """The share of ``images[i]`` whose nearest image of ``originals`` (L1) is ``originals[i]``."""
+    distances = torch.cdist(images.flatten(1).double(), originals.flatten(1).double(), p=1)
+    return float((distances.argmin(dim=1) == torch.arange(len(originals))).float().mean())
+
+
 def cycle_report(trainer: GANTrainer, domains: UnpairedDomains, judge: DomainClassifier, digits: nn.Module | None = None) -> dict[str, float]:
     """What the CycleGAN gates measure on the held-out digits (``domains.test_a`` and
     their styled twins ``domains.test_b``):
@@ -289,7 +297,9 @@ def cycle_report(trainer: GANTrainer, domains: UnpairedDomains, judge: DomainCla
       of 1-channel digits): share of B -> A translations recognised as the digit they
       started from;
     * ``other_digit``: mean L1 distance between a held-out A digit and another one, the
-      error of a round trip that keeps nothing of its input (for scale).
+      error of a round trip that keeps nothing of its input (for scale);
+    * ``home_a``, ``home_b``: share of round trips (A -> B -> A, B -> A -> B) nearer, in
+      L1, to the image they started from than to any other held-out image of the domain.
     """
     from modules.evaluation.classifier import classify
 
@@ -306,6 +316,8 @@ def cycle_report(trainer: GANTrainer, domains: UnpairedDomains, judge: DomainCla
         "as_b": float(judge.is_b(ab).float().mean()),
         "as_a": float((~judge.is_b(ba)).float().mean()),
         "other_digit": float((test_a - test_a.roll(1, dims=0)).abs().mean()),
+        "home_a": _nearest_is_own(aba, test_a),
+        "home_b": _nearest_is_own(bab, test_b),
     }
     if digits is not None:
         report["recognised_ba"] = float((classify(digits, ba.mean(dim=1, keepdim=True)) == labels).float().mean())
