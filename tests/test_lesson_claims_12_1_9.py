@@ -64,24 +64,24 @@ def test_numbers_derived_from_settings():
     docs = constants(SCRIPT)["DOCS_PRESET"]
     assert docs["steps"] * docs["batch_size"] == 48_000
     assert "the whole docs run shows the discriminator 48,000 real images (1,500 steps of 32)" in text
-    schedule = progressive_schedule([4, 8, 16], 800_000)
-    assert schedule[-1][0] == 4_000_000 == 5 * 800_000
-    assert "the schedule adds up to 4,000,000 images before the last phase ends, five phases of 800,000" in text
-    # styled layers: 6 at 16x16, 18 at 1024x1024 (two per resolution)
-    g = StyleGenerator(image_size=16, width=32)
-    assert g.num_ws == 6 and g.layer_resolutions() == [4, 4, 8, 8, 16, 16]
+    schedule = progressive_schedule([4, 8, 16, 32], 800_000)
+    assert schedule[-1][0] == 5_600_000 == 7 * 800_000
+    assert "the schedule adds up to 5,600,000 images before the last phase ends, seven phases of 800,000" in text
+    # styled layers: 8 at 32x32, 18 at 1024x1024 (two per resolution)
+    g = StyleGenerator(image_size=32, width=32)
+    assert g.num_ws == 8 and g.layer_resolutions() == [4, 4, 8, 8, 16, 16, 32, 32]
     assert 2 * _check_size(1024) == 18 and _check_size(1024) == 9
-    assert "gives ``num_ws`` = 6 style inputs for 16x16 images" in text
+    assert "gives ``num_ws`` = 8 style inputs for 32x32 images" in text
     assert "18 (two at each of the nine resolutions from 4x4 to 1024x1024)" in text
-    # channels of the docs generator: 32 up to 8x8, 16 at 16x16
-    assert [layer.out_channels for layer in g.layers] == [32, 32, 32, 32, 16, 16]
-    assert "the feature maps 32 channels up to 8x8 and 16 at 16x16" in text
+    # channels of the docs generator: 32 up to 8x8, 16 at 16x16, 8 at 32x32
+    assert [layer.out_channels for layer in g.layers] == [32, 32, 32, 32, 16, 16, 8, 8]
+    assert "the feature maps 32 channels up to 8x8, 16 at 16x16 and 8 at 32x32" in text
     # learning-rate multipliers: 100 times slower in the paper, 10 times here
     assert round(1 / 0.01) == 100 and round(1 / 0.1) == 10
     assert "a 100 times smaller learning rate (the course: 10 times)" in text
     # what the script does, as the prose counts it (read from its syntax tree)
     assert calls_with(SCRIPT, "mix", "z[:16]", "z[:16]", "k") and ("k", "range(G.num_ws + 1)") in loops(SCRIPT)
-    assert "checks it for 16 latents and all seven crossovers" in text  # num_ws + 1 = 7
+    assert "checks it for 16 latents and all nine crossovers" in text  # num_ws + 1 = 9
     assert ("i", "range(32)") in loops(SCRIPT) and "with 32 different noise draws" in text
     assert calls_with(SCRIPT, "sample_spread", "G.generate(z_big[:100])") and calls_with(SCRIPT, "noise_sampler", "500", generator="rng")
     recipe = SimpleNamespace(steps=docs["steps"])
@@ -119,7 +119,9 @@ def test_the_lesson_pastes_no_output_and_no_run_numbers():
         per_psi = re.fullmatch(r"spread(?:_share)?_psi_(\w+)", name)
         assert per_psi is None or per_psi.group(1) in psis, f"no psi of the docs preset gives {name}"
         per_crossover = re.fullmatch(r"crossover_share_(\w+)", name)
-        assert per_crossover is None or int(per_crossover.group(1)) in range(7), name  # num_ws = 6
+        assert per_crossover is None or int(per_crossover.group(1)) in range(9), name  # num_ws = 8
+        per_crossover = re.fullmatch(r"keeps_digit_(\w+)", name)
+        assert per_crossover is None or int(per_crossover.group(1)) in range(9), name
 
 
 def test_every_interpreted_result_has_a_gate():
@@ -130,6 +132,7 @@ def test_every_interpreted_result_has_a_gate():
     for name in (
         "mixing_identity_diff", "spreads", "noise_ratio", "noise_strength_max", "curve_d_real_min",
         "curve_d_fake_max", "background_fake", "crossover_share", "spread_share_psi_0_2", "curve_lowest",
+        "recognised", "recognised_real", "crossover_keeps_digit", "keeps_digit_6", "keeps_digit_2", "precision_recall",
     ):
         assert name in checked, name
 
@@ -138,8 +141,7 @@ def test_lesson_states_the_presets_the_script_has():
     """The captions and the prose describe the script's real presets."""
     values = constants(SCRIPT)
     assert values["DOCS_PRESET"] == {
-        "dataset": "digits",
-        "image_size": 16,
+        "dataset": "mnist-5k",
         "width": 32,
         "d_width": 16,
         "batch_size": 32,
@@ -153,26 +155,27 @@ def test_lesson_states_the_presets_the_script_has():
     assert values["PSI"] == [1.0, 0.8, 0.6, 0.4, 0.2, 0.0]
     text = one_line(lesson_text())
     for said in (
-        "builds a style-based generator for 16x16 digits",
+        "builds a style-based generator for 32x32 digits",
         "trains them for 1,500 steps",
-        "the docs preset trains on scikit-learn's 1,797 digits at 16x16 (``--dataset digits --image-size 16``), with 32 channels in the generator's coarse layers and 16 in the discriminator's first, batches of 32, 1,500 steps and a moving average of the generator's weights with decay 0.99",
-        "the full preset trains on mnist at 32x32 for 10,000 steps, with batches of 64 and decay 0.999",
+        "the docs preset trains on the 4,000 training digits of ``mnist-5k`` at 32x32",
+        "with 32 channels in the generator's coarse layers and 16 in the discriminator's first, batches of 32, 1,500 steps and a moving average of the generator's weights with decay 0.99",
+        "the full preset trains on all of mnist at the same size for 10,000 steps, with 64 channels, batches of 64 and decay 0.999",
         "both use a learning rate of 1e-3 for both players",
         "full preset: mnist at 32x32, 10,000 steps",
         "the course's default is 4 layers of ``w_dim`` units (``--mapping-layers``)",
         ":math:`z` and :math:`w` have 64 entries",
         "with probability ``mixing_prob`` = 0.9 (``--mixing-prob``)",
-        "docs preset: 16x16 digits, 4 mapping layers, 6 styled layers",
-        "docs preset: scikit-learn digits at 16x16, 1,500 steps",
+        "docs preset: 32x32 digits, 4 mapping layers, 8 styled layers",
+        "docs preset: ``mnist-5k`` at 32x32, 1,500 steps",
         "mixing probability 0.9 in training",
-        "style mixing at crossover 2: styles 0 and 1 (the 4x4 layers) from the latent on the left, styles 2 to 5 (8x8 and 16x16) from the latent on top",
-        "for the resolutions of the docs preset's generator (4x4 to 16x16), with 800,000 images per phase and fade-ins of the same length",
+        "style mixing at crossover 2: styles 0 and 1 (the 4x4 layers) from the latent on the left, styles 2 to 7 (8x8 to 32x32) from the latent on top",
+        "for the resolutions of the docs preset's generator (4x4 to 32x32), with 800,000 images per phase and fade-ins of the same length",
     ):
         assert said in text, said
     # the progressive-growing figure: ProGAN's 800k per phase, the generator's resolutions
     assert calls_with(SCRIPT, "plot_progressive_schedule", "resolutions", "800_000")
-    docs_generator = SimpleNamespace(num_ws=6)  # 16x16: two styled layers at each of 4x4, 8x8, 16x16
-    assert [eval(r, {"G": docs_generator}) for r in assignments(SCRIPT)["resolutions"]] == [[4, 8, 16]]
+    docs_generator = SimpleNamespace(num_ws=8)  # 32x32: two styled layers at each of 4x4, 8x8, 16x16, 32x32
+    assert [eval(r, {"G": docs_generator}) for r in assignments(SCRIPT)["resolutions"]] == [[4, 8, 16, 32]]
     assert "lasts 800,000 real images (800k)" in text
 
 

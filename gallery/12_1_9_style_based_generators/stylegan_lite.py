@@ -17,9 +17,9 @@ ProGAN and the first StyleGAN, which this small model does without.
 Run it yourself::
 
     python stylegan_lite.py                      # full preset: MNIST at 32x32
-    python stylegan_lite.py --preset docs        # the quick run this page shows
+    python stylegan_lite.py --preset docs        # the quick run this page shows (offline MNIST digits, 32x32)
     python stylegan_lite.py --preset docs --mixing-prob 0
-    python stylegan_lite.py --preset docs --psi 1,0.5,0 --crossover 4
+    python stylegan_lite.py --preset docs --psi 1,0.5,0 --crossover 6
     python stylegan_lite.py --checkpoint style.pt --checkpoint-every 1000   # save the run, every 1000 steps too
     python stylegan_lite.py --resume style.pt --checkpoint style.pt         # go on from it to --steps in total
 """
@@ -33,7 +33,7 @@ Run it yourself::
 # ``--crossover``, ``--seed``); ``--checkpoint``, ``--checkpoint-every`` and
 # ``--resume`` save the run and go on from it.
 
-DATASET = "mnist"  # digits (offline), mnist, fashion-mnist; or --data-dir with your own images
+DATASET = "mnist"  # mnist-5k (offline), digits (scikit-learn's 8x8, offline), mnist, fashion-mnist; or --data-dir with your own images
 IMAGE_SIZE = 32
 CHANNELS = 1  # 3: colour, for a --data-dir folder of colour images
 Z_DIM = 64
@@ -49,7 +49,7 @@ EMA_DECAY = 0.999
 PSI = [1.0, 0.8, 0.6, 0.4, 0.2, 0.0]  # truncation values of the truncation strip (flag: --psi 1,0.5,0)
 CROSSOVER = 2  # style-mixing grid: styles 0 .. CROSSOVER-1 from the row's latent, the rest from the column's
 SEED = 0
-DOCS_PRESET = {"dataset": "digits", "image_size": 16, "width": 32, "d_width": 16, "batch_size": 32, "steps": 1500, "ema_decay": 0.99}
+DOCS_PRESET = {"dataset": "mnist-5k", "width": 32, "d_width": 16, "batch_size": 32, "steps": 1500, "ema_decay": 0.99}
 
 # sphinx_gallery_thumbnail_number = 4
 
@@ -64,6 +64,9 @@ from modules.storage.results import record
 from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.figures.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
 from modules.experiments.workers import checkpoint_options, trained
+from modules.evaluation.classifier import ClassifierRecipe, classifier_features, classify_with_confidence, held_out_images, pretrained_classifier
+from modules.evaluation.feature_metrics import precision_recall
+from modules.evaluation.metrics import class_shares
 
 
 def psi_list(text):
@@ -152,6 +155,35 @@ def background(images):
     return flat[:, : flat.shape[1] // 2].mean().item()
 
 
+# %%
+# What a digit classifier makes of the samples
+# --------------------------------------------
+# The judge of the earlier lessons (a small CNN trained on real digits of this size)
+# names a class for 1,000 samples; a sample counts as recognised when it is more than
+# 90% sure.  The same share on 1,000 held-out real digits, which neither the GAN nor
+# the judge trained on, is the yardstick.
+
+judge = None
+if dataset.name != "folder" and dataset.num_classes:
+    judge_recipe = ClassifierRecipe(dataset=dataset.name, image_size=recipe.image_size)
+    judge, judge_accuracy = or_exit(pretrained_classifier, judge_recipe)
+    held_out = held_out_images(judge_recipe).tensors()[0][:1000]
+    z_judge = trainer.noise_sampler(1000, generator=torch.Generator().manual_seed(args.seed + 6))
+    judged, confidence = classify_with_confidence(judge, G.generate(z_judge))
+    sure = (confidence > 0.9).float().mean().item()
+    sure_real = (classify_with_confidence(judge, held_out)[1] > 0.9).float().mean().item()
+    shares = class_shares(judged, 10)
+    record("judge_accuracy", judge_accuracy, ".1%")
+    record("recognised", sure, ".1%")
+    record("recognised_real", sure_real, ".1%")
+    record("recognised_ratio", sure / max(sure_real, 1e-12), ".0%")
+    record("rarest_class_share", shares.min().item(), ".1%")
+    record("commonest_class_share", shares.max().item(), ".1%")
+    print(
+        f"judge (accuracy {judge_accuracy:.1%} on held-out digits): sure of {sure:.1%} of 1000 samples, "
+        f"of {sure_real:.1%} of 1000 held-out real digits; classes of the samples from {shares.min():.1%} to {shares.max():.1%}"
+    )
+
 record("background_real", background(real), ".2f")
 record("background_fake", background(G.generate(z)), ".2f")
 fig = plot_image_progress(trainer.history.snapshots, label="progress", n=16)
@@ -202,6 +234,22 @@ top = G.layer_resolutions()[nearer - 1]
 record("crossover_coarse_styles", f"style 0 (a {top}x{top} layer)" if nearer == 1 else f"styles 0 to {nearer - 1} (the layers up to {top}x{top})")
 print("crossover, 100 pairs: share of the way from the first image to the second: " + ", ".join(f"{k}: {s:.2f}" for k, s in share.items()))
 
+# Which styles decide *which digit* it is?  For 500 pairs whose two images the judge
+# calls different digits: the share of mixes it calls the first image's digit.
+if judge is not None:
+    first, second = trainer.noise_sampler(500, generator=rng), trainer.noise_sampler(500, generator=rng)
+    class_a, class_b = classify_with_confidence(judge, G.generate(first))[0], classify_with_confidence(judge, G.generate(second))[0]
+    differ = class_a != class_b
+    keeps = {}
+    for k in range(G.num_ws, -1, -1):
+        class_m = classify_with_confidence(judge, G.mix(first[differ], second[differ], k))[0]
+        keeps[k] = (class_m == class_a[differ]).float().mean().item()
+    record("crossover_keeps_digit", keeps)
+    record("crossover_pairs", int(differ.sum()))
+    for k in keeps:
+        record(f"keeps_digit_{k}", keeps[k], ".0%")
+    print(f"crossover, {int(differ.sum())} pairs of different digits: share of mixes judged the first image's digit: " + ", ".join(f"{k}: {v:.2f}" for k, v in keeps.items()))
+
 # %%
 # The truncation trick
 # --------------------
@@ -221,6 +269,21 @@ if 1.0 in spreads and spreads[1.0] > 0:
         if psi != 1.0:
             record(f"spread_share_psi_{psi:g}".replace(".", "_"), s / spreads[1.0], ".0%")
 fig = plot_image_columns({f"psi {psi:g}": G.generate(z[:6], psi=psi) for psi in args.psi}, label="truncation", title="Truncation: the same six latents, pulled towards the average w")
+
+# What truncation buys, measured (lesson 12.1.7's improved precision and recall, in
+# the judge's features, against the held-out real digits): precision, the share of
+# samples that lie among real digits, against recall, the share of real digits the
+# samples cover.
+if judge is not None:
+    real_features = classifier_features(judge, held_out)
+    trade = {}
+    for psi in args.psi:
+        pr = precision_recall(real_features, classifier_features(judge, G.generate(z_big, psi=psi)))
+        trade[f"{psi:g}"] = (pr.precision, pr.recall)
+        record(f"precision_psi_{psi:g}".replace(".", "_"), pr.precision, ".2f")
+        record(f"recall_psi_{psi:g}".replace(".", "_"), pr.recall, ".2f")
+    record("precision_recall", trade)
+    print("precision / recall of 500 samples against held-out digits: " + ", ".join(f"psi={psi}: {p:.2f} / {r:.2f}" for psi, (p, r) in trade.items()))
 
 # %%
 # The noise inputs
