@@ -39,7 +39,7 @@ def prose() -> str:
 
 # The names the lesson's :result: roles use, by script (each recorded by the script).
 RECORDED = {
-    "pix2pix": {"constant", "l1_share", "plain_share"},
+    "pix2pix": {"constant", "l1_share", "plain_share", "l1_right_colour", "plain_right_colour"},
     "cyclegan": {
         "judge_b", "judge_a", "digit_accuracy", "cycle_cycle_a", "cycle_cycle_b", "cycle_other_digit", "cycle_as_b",
         "cycle_as_a", "cycle_recognised_ba", "plain_recognised_ba", "cycle_home_a", "cycle_home_b", "plain_error_ab", "cycle_error_ab", "ba_verdict",

@@ -61,7 +61,7 @@ from modules.cli import or_exit, parse_script_args, recipe_flags
 from modules.figures.plotting import plot_curves, plot_image_columns, plot_training_curves
 from modules.figures.output import show_figures
 from modules.storage.results import record
-from modules.data.translation import best_constant_l1
+from modules.data.translation import best_constant_l1, right_colour_share
 from modules.networks.translation import receptive_field
 from modules.experiments.translation import Pix2PixRecipe, build_pix2pix, held_out_l1, translate
 from modules.experiments.workers import checkpoint_options, trained, workers_option
@@ -140,6 +140,20 @@ for name, error in errors.items():
     record(f"{KEYS[name]}_error", error, ".4f")
     if constant > 0:
         record(f"{KEYS[name]}_share", error / constant, ".0%")
+
+# %%
+# The right colour?
+# -----------------
+# The colour says which kind of shape the generator took an outline for.  For every
+# visible shape of the held-out scenes, the output's strongest channel over the shape
+# (red, green or blue) is compared with its kind's colour
+# (:func:`~modules.data.translation.right_colour_share`; the targets score 100%, a guess
+# about a third).
+
+if held_out.scenes:  # scenes made by code: every shape's kind is known
+    for name, trainer in runs.items():
+        share = right_colour_share(translate(trainer.generator, held_out.inputs), held_out.scenes)
+        print(f"{name}: the right colour for {record(f'{KEYS[name]}_right_colour', share, '.0%')} of the held-out shapes")
 
 # %%
 # Outputs over training

@@ -27,6 +27,15 @@ GATES = [
         and r["l1_curve"][-1] < r["plain_curve"][-1],
         shows=("constant", "l1_curve", "plain_curve"),
     ),
+    Gate(
+        "12.1.8",
+        "pix2pix",
+        "colours: the L1 + GAN run gets more shapes' colours right than a guess (a third), not yet reliably (under 90%); GAN only near a guess",
+        lambda r: 0.4 < r["l1_right_colour"] < 0.9 and r["plain_right_colour"] < 0.5,
+        shows=("l1_right_colour", "plain_right_colour"),
+        doc="L1 + GAN 46-50%, GAN only 26-43% over 3 seeds and both kernel paths; the issue asks for 90% and more, "
+        "which the docs preset does not reach",
+    ),
     # cyclegan: Concept 5, the judges and the run with the cycle loss
     Gate(
         "12.1.8",
