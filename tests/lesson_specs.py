@@ -342,7 +342,7 @@ LESSONS = (
             )
         }),
         references=("Huang2017", "Ulyanov2016", "Dumoulin2017", "Marchesi2017", "Karras2020", "Karras2021"),
-        cited_from_elsewhere=("Karras2019", "Karras2018", "Brock2019", "Pedregosa2011", "Alpaydin1998", "Mescheder2018"),
+        cited_from_elsewhere=("Karras2019", "Karras2018", "Brock2019", "LeCun1998", "Raschka2018", "Mescheder2018"),
         min_outputs=5,
         min_includes=12,
         named_scripts=("stylegan_lite",),

@@ -55,7 +55,7 @@ def test_help_lists_the_exercise_flags(script):
         ("stylegan_lite", ("--psi", "1.5"), "[0, 1]"),
         ("stylegan_lite", ("--psi", "1,-0.2"), "[0, 1]"),
         ("stylegan_lite", ("--psi", "1,half"), "--psi"),
-        ("stylegan_lite", ("--crossover", "7"), "--crossover must be from 0 to 6"),
+        ("stylegan_lite", ("--crossover", "9"), "--crossover must be from 0 to 8"),
         ("stylegan_lite", ("--image-size", "12"), "power of two from 8 to 128"),
         ("stylegan_lite", ("--mixing-prob", "1.5"), "--mixing-prob must be in [0, 1]"),
         ("stylegan_lite", ("--dataset", "celeba"), "invalid choice"),
@@ -69,7 +69,7 @@ def test_bad_input_gives_one_line_and_exit_2(script, args, expected):
     "script,args",
     [
         ("pix2pix", ("--steps", "2", "--scenes", "60")),
-        ("cyclegan", ("--steps", "2")),
+        ("cyclegan", ("--steps", "2", "--dataset", "mnist-5k")),  # MNIST would need a download
         ("stylegan_lite", ("--steps", "2", "--dataset", "digits")),  # MNIST would need a download
     ],
     ids=["pix2pix", "cyclegan", "stylegan_lite"],
