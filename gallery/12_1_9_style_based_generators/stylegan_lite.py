@@ -64,7 +64,7 @@ from modules.storage.results import record
 from modules.experiments.stylegan import StyleRecipe, build_style_gan, sample_spread
 from modules.figures.style_diagrams import draw_stylegan_diagram, plot_progressive_schedule
 from modules.experiments.workers import checkpoint_options, trained
-from modules.evaluation.classifier import ClassifierRecipe, classifier_features, classify_with_confidence, held_out_images, pretrained_classifier
+from modules.evaluation.classifier import ClassifierRecipe, classifier_features, classify_with_confidence, held_out_images, pretrained_classifier, recognised_share
 from modules.evaluation.feature_metrics import precision_recall
 from modules.evaluation.metrics import class_shares
 
@@ -171,8 +171,8 @@ if dataset.name != "folder" and dataset.num_classes:
     z_judge = trainer.noise_sampler(1000, generator=torch.Generator().manual_seed(args.seed + 6))
     judged, confidence = classify_with_confidence(judge, G.generate(z_judge))
     sure = (confidence > 0.9).float().mean().item()
-    sure_real = (classify_with_confidence(judge, held_out)[1] > 0.9).float().mean().item()
-    shares = class_shares(judged, 10)
+    sure_real = recognised_share(judge, held_out)
+    shares = class_shares(judged, dataset.num_classes)
     record("judge_accuracy", judge_accuracy, ".1%")
     record("recognised", sure, ".1%")
     record("recognised_real", sure_real, ".1%")
